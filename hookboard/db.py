@@ -1,0 +1,68 @@
+"""Database engine and sessions. No Reflex here: the worker and ticker use it too."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from hookboard.settings import get_settings
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """An engine tuned for its backend; SQLite gets WAL and explicit transactions."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return _sqlite_engine(url, **kwargs)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+
+
+def _sqlite_engine(url: str, **kwargs) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record):
+        # pysqlite's own transaction handling commits before DDL and starts
+        # transactions lazily; we issue BEGIN ourselves (see _begin) instead.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        # IMMEDIATE takes the write lock up front, so a transaction that reads
+        # then writes waits for other processes instead of failing with
+        # "database is locked" on the lock upgrade. DDL stays transactional.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return make_engine(get_settings().effective_database_url)
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    with Session(engine or get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,246 @@
+"""Database tables. Plain SQLModel tables with aware UTC datetimes.
+
+Every owned row carries `user_id`, so a query can always be scoped to its
+owner. API schemas (Create/Update/Public) live beside the routes that use
+them; these classes are the storage layer only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _fk(target: str, *, nullable: bool = False, index: bool = True) -> Any:
+    """A foreign key column; owned rows are deleted with their owner."""
+    return Field(
+        default=None if nullable else ...,
+        sa_column=Column(
+            BigInteger, ForeignKey(target, ondelete="CASCADE"), nullable=nullable, index=index
+        ),
+    )
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=lambda: type(default)(), sa_column=Column(JSON, nullable=False))
+
+
+def _big_pk() -> Any:
+    # BigInteger on PostgreSQL (runs and attempts outgrow 2**31); SQLite maps it to
+    # INTEGER PRIMARY KEY, the rowid, through the variant.
+    return Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    )
+
+
+class ScheduleKind(StrEnum):
+    cron = "cron"
+    interval = "interval"
+    once = "once"
+    window = "window"
+
+
+class ScheduleStatus(StrEnum):
+    active = "active"
+    paused = "paused"
+    completed = "completed"
+
+
+class RunStatus(StrEnum):
+    pending = "pending"  # recorded and handed to the queue
+    running = "running"  # a worker holds its lease
+    retrying = "retrying"  # an attempt failed; another is scheduled
+    succeeded = "succeeded"
+    failed = "failed"  # attempts exhausted (can be replayed)
+    skipped = "skipped"  # not sent: overlap policy
+
+
+class RunTrigger(StrEnum):
+    schedule = "schedule"
+    manual = "manual"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = _big_pk()
+    email: str = Field(max_length=320, unique=True, index=True)
+    password_hash: str = Field(max_length=100)
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AuthSession(SQLModel, table=True):
+    """A dashboard or API login; only the token's hash is stored."""
+
+    __tablename__ = "sessions"
+
+    id: int | None = _big_pk()
+    user_id: int = _fk("users.id")
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_keys"
+
+    id: int | None = _big_pk()
+    user_id: int = _fk("users.id")
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=24, description="Shown in lists to recognise the key.")
+    key_hash: str = Field(max_length=64, unique=True, index=True)
+    scope: str = Field(max_length=10, default="write")
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class SigningSecret(SQLModel, table=True):
+    """Standard Webhooks secrets; after a rotation the old one signs until `expires_at`."""
+
+    __tablename__ = "signing_secrets"
+
+    id: int | None = _big_pk()
+    user_id: int = _fk("users.id")
+    secret: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
+
+
+class Target(SQLModel, table=True):
+    """A reusable, named request shared by many schedules."""
+
+    __tablename__ = "targets"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_targets_user_name"),)
+
+    id: int | None = _big_pk()
+    user_id: int = _fk("users.id")
+    name: str = Field(max_length=200)
+    url: str = Field(max_length=2048)
+    method: str = Field(max_length=10, default="POST")
+    headers: dict[str, str] = _json({})
+    body: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Schedule(SQLModel, table=True):
+    """When to fire and what to send.
+
+    The request is the schedule's own (`url`, `method`, ...) or a target's; with
+    a target, non-null request fields here override the target's at firing time.
+    """
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        # The ticker's query: active schedules whose next_run_at has come.
+        Index("ix_schedules_due", "status", "next_run_at"),
+    )
+
+    id: int | None = _big_pk()
+    user_id: int = _fk("users.id")
+    name: str = Field(max_length=200)
+    status: str = Field(max_length=16, default=ScheduleStatus.active)
+    paused_reason: str | None = Field(default=None, max_length=500)
+
+    kind: str = Field(max_length=16)
+    cron: str | None = Field(default=None, max_length=200)
+    timezone: str = Field(max_length=64, default="UTC")
+    every: int | None = None
+    unit: str | None = Field(default=None, max_length=16)
+    run_at: datetime | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    anchor_at: datetime = Field(default_factory=utcnow, description="Interval origin.")
+
+    target_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, ForeignKey("targets.id"), nullable=True, index=True),
+    )
+    url: str | None = Field(default=None, max_length=2048)
+    method: str | None = Field(default=None, max_length=10)
+    headers: dict[str, str] = _json({})
+    body: str | None = Field(default=None, sa_column=Column(Text))
+    timeout_seconds: float = 30.0
+    follow_redirects: bool = False
+
+    max_attempts: int = 3
+    backoff: str = Field(max_length=16, default="exponential")
+    base_delay_seconds: float = 10.0
+    max_delay_seconds: float = 3600.0
+    jitter: bool = True
+    misfire: str = Field(max_length=16, default="coalesce")
+    overlap: str = Field(max_length=16, default="skip")
+
+    next_run_at: datetime | None = None
+    last_run_at: datetime | None = None
+    last_run_status: str | None = Field(default=None, max_length=16)
+    consecutive_failures: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Run(SQLModel, table=True):
+    """One firing of a schedule; its HTTP tries are `Attempt` rows."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        # A firing can never be recorded twice, whatever the number of tickers.
+        UniqueConstraint("schedule_id", "scheduled_for", name="uq_runs_schedule_firing"),
+        Index("ix_runs_user_id_desc", "user_id", "id"),
+        Index("ix_runs_schedule_id_desc", "schedule_id", "id"),
+        # Recovery finds unfinished runs whose lease ran out.
+        Index("ix_runs_status_lease", "status", "lease_expires_at"),
+    )
+
+    id: int | None = _big_pk()
+    user_id: int = _fk("users.id", index=False)
+    schedule_id: int = _fk("schedules.id", index=False)
+    scheduled_for: datetime
+    trigger: str = Field(max_length=16, default=RunTrigger.schedule)
+    status: str = Field(max_length=16, default=RunStatus.pending)
+    attempt_count: int = 0
+    status_code: int | None = None
+    latency_ms: float | None = None
+    error_class: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    lease_expires_at: datetime | None = None
+
+
+class Attempt(SQLModel, table=True):
+    """One HTTP try: what was sent (secrets redacted) and what came back."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (UniqueConstraint("run_id", "number", name="uq_attempts_run_number"),)
+
+    id: int | None = _big_pk()
+    run_id: int = _fk("runs.id", index=False)
+    user_id: int = _fk("users.id")
+    number: int
+    started_at: datetime
+    latency_ms: float | None = None
+    error_class: str = Field(max_length=32)
+    error_message: str | None = Field(default=None, max_length=1000)
+    status_code: int | None = None
+    request_method: str = Field(max_length=10)
+    request_url: str = Field(max_length=2048)
+    request_headers: dict[str, str] = _json({})
+    request_body: str | None = Field(default=None, sa_column=Column(Text))
+    response_headers: dict[str, str] = _json({})
+    response_body: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,108 @@
+"""Typed settings read from the environment (and an optional `.env` file).
+
+Imports nothing from the rest of Hookboard, so every process (web, worker,
+ticker, CLI, tests) can read its configuration the same way.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "please-change"}
+SECRET_KEY_FILE = "secret_key"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names the setting."""
+
+
+class Settings(BaseSettings):
+    """Every knob of Hookboard. Each field is documented in the README's settings table."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    environment: Literal["development", "production"] = Field(
+        "development", description="`production` requires an explicit SECRET_KEY."
+    )
+    data_dir: Path = Field(Path("data"), description="Where the SQLite file and dev secret live.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in DATA_DIR.")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for queues and limits.")
+    secret_key: str = Field("", description="Signs sessions; generated in development.")
+
+    port: int = Field(3000, ge=1, le=65535, description="Web port: dashboard and API.")
+
+    retention_days: float = Field(7, gt=0, description="Runs and attempts older than this go.")
+    allow_private_targets: bool = Field(False, description="Allow every private address.")
+    private_target_allowlist: str = Field(
+        "", description="Comma-separated hosts or CIDRs allowed although private."
+    )
+    response_excerpt_bytes: int = Field(65536, ge=0, le=10_485_760)
+    default_timeout_seconds: float = Field(30, ge=1, le=1800)
+    signing_secret_grace_hours: float = Field(24, ge=0)
+    queue_name: str = Field("hookboard", description="RQ queue (and key prefix) name.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_is_redis(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_a_real_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key.strip() in PLACEHOLDER_SECRETS:
+            raise ValueError("SECRET_KEY: must be set to a random value in production")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL with defaults and drivers filled in."""
+        if not self.database_url:
+            return f"sqlite:///{(self.data_dir / 'hookboard.db').resolve()}"
+        return normalise_database_url(self.database_url)
+
+    def effective_secret_key(self) -> str:
+        """SECRET_KEY, or in development one generated once and kept in DATA_DIR."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / SECRET_KEY_FILE
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at psycopg 3, the driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per bad setting, named as the environment variable."""
+    parts = []
+    for item in error.errors():
+        name = "_".join(str(p) for p in item["loc"]).upper()
+        message = item["msg"].removeprefix("Value error, ")
+        # Model-level checks already start their message with the setting's name.
+        parts.append(f"{name}: {message}" if name else message)
+    return "; ".join(parts)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; raises SettingsError with a readable message."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None

@@ -1,0 +1,89 @@
+"""Shared fixtures: a real Redis database, a real SQLite file and a real
+PostgreSQL database, each migrated with Alembic exactly as production is."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+from redis import Redis
+from sqlalchemy import Engine
+
+from hookboard.db import make_engine
+from hookboard.migrate import upgrade_to_head
+from tests.support.databases import (
+    empty_all_tables,
+    postgres_admin_url,
+    postgres_unavailable_reason,
+    temporary_postgres_database,
+)
+from tests.support.redis_server import test_redis_url
+
+# Processes started by tests must never touch the developer's own data.
+os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="hookboard-test-data-")
+
+_postgres_skip_reason: str | None = None
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    with test_redis_url(tmp_path_factory.mktemp("redis")) as url:
+        Redis.from_url(url).flushdb()
+        yield url
+        Redis.from_url(url).flushdb()
+
+
+@pytest.fixture
+def redis(redis_url) -> Iterator[Redis]:
+    client = Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'hookboard.db'}"
+    upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    global _postgres_skip_reason
+    admin_url = postgres_admin_url()
+    reason = postgres_unavailable_reason(admin_url)
+    if reason:
+        _postgres_skip_reason = reason
+        pytest.skip(f"PostgreSQL tests skipped: {reason}")
+    with temporary_postgres_database(admin_url) as url:
+        upgrade_to_head(url)
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request) -> str:
+    """Runs the test once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def engine(database_url) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    empty_all_tables(engine)
+    yield engine
+    empty_all_tables(engine)
+    engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _postgres_skip_reason:
+        terminalreporter.write_line(
+            f"NOTE: PostgreSQL tests were SKIPPED: {_postgres_skip_reason}. "
+            "Set TEST_DATABASE_URL to run them.",
+            yellow=True,
+            bold=True,
+        )

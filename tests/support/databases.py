@@ -1,0 +1,60 @@
+"""Real test databases: a migrated SQLite file, and a PostgreSQL database of the
+session's own, created at start and dropped at the end."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+from hookboard.settings import normalise_database_url
+
+DEFAULT_POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_admin_url() -> str:
+    return normalise_database_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES_ADMIN_URL))
+
+
+def postgres_unavailable_reason(admin_url: str) -> str | None:
+    """None when the server answers; otherwise why the PostgreSQL tests are skipped."""
+    engine = create_engine(admin_url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        safe = make_url(admin_url).render_as_string(hide_password=True)
+        return f"no PostgreSQL at {safe} ({type(error).__name__}: {first_line[:160]})"
+    finally:
+        engine.dispose()
+    return None
+
+
+@contextmanager
+def temporary_postgres_database(admin_url: str) -> Iterator[str]:
+    """Create `hookboard_test_<random>` and drop it afterwards, whatever happens."""
+    name = f"hookboard_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def empty_all_tables(engine: Engine) -> None:
+    """Delete every row, children first, so the next test starts clean."""
+    with engine.begin() as connection:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            connection.execute(table.delete())
