@@ -1,0 +1,19 @@
+"""Reflex configuration. Ports come from Hookboard's settings (PORT)."""
+
+import reflex as rx
+from reflex.plugins.sitemap import SitemapPlugin
+
+from hookboard.settings import get_settings
+
+settings = get_settings()
+
+config = rx.Config(
+    app_name="hookboard",
+    telemetry_enabled=False,
+    # The launcher serves pages and API on this one port (`--single-port`).
+    frontend_port=settings.port,
+    backend_port=settings.port,
+    show_built_with_reflex=False,
+    # Reflex's sitemap plugin wants a public deploy URL; a self-hosted app has none.
+    disable_plugins=[SitemapPlugin],
+)
