@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install what is missing, then check style (ruff) and run the whole test suite
+# against a real Redis, SQLite and PostgreSQL (skipped, and said so, when no
+# PostgreSQL answers). Extra arguments go to pytest.
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+step "checking lint and format (ruff)"
+ruff check .
+ruff format --check .
+
+step "running tests"
+set +e
+python -m pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  # pytest's "no tests collected": fine for a filtered run, a defect for the suite.
+  if [ "$#" -gt 0 ]; then echo "hookboard: no test matched the selection"; exit 0; fi
+  echo "hookboard: error: the suite collected no tests" >&2
+  exit 1
+fi
+exit "$status"

@@ -1,0 +1,54 @@
+"""The README's run command brings everything up, and Ctrl-C takes it all down."""
+
+import signal
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from hookboard.local_redis import answers
+from tests.support.processes import PROJECT_ROOT, free_port, hookboard_env, wait_for_http
+
+pytestmark = pytest.mark.slow
+
+
+def test_run_starts_web_ticker_worker_and_its_own_redis(tmp_path):
+    port, redis_port = free_port(), free_port()
+    env = hookboard_env(
+        DATA_DIR=str(tmp_path), PORT=str(port), REDIS_URL=f"redis://127.0.0.1:{redis_port}/0"
+    )
+    env.pop("DATABASE_URL", None)
+    launcher = subprocess.Popen(
+        ["bash", "scripts/run.sh"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            line = launcher.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if "ready at" in line:
+                break
+        assert any("ready at" in line for line in output), "".join(output)
+        assert any("starting one on" in line for line in output)
+
+        ready = wait_for_http(f"http://127.0.0.1:{port}/health/ready", timeout=10)
+        assert b'"redis":{"ok":true' in ready
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as page:
+            assert page.status == 200
+        assert (tmp_path / "hookboard.db").exists()
+    finally:
+        launcher.send_signal(signal.SIGINT)
+        launcher.wait(timeout=30)
+
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+    assert not answers(f"redis://127.0.0.1:{redis_port}/0"), "its own Redis was left running"

@@ -1,0 +1,50 @@
+"""Bad settings stop the launcher with one clear line and no traceback."""
+
+import socket
+
+import pytest
+
+from tests.support.processes import free_port, hookboard_env, run_python
+
+
+def launch(tmp_path, **env):
+    return run_python(["-m", "hookboard.launcher"], hookboard_env(DATA_DIR=str(tmp_path), **env))
+
+
+def assert_one_clear_line(result, setting: str):
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1, result.stderr
+    assert f"error: {setting}:" in errors[0]
+    return errors[0]
+
+
+def test_an_unreachable_database_is_named(tmp_path):
+    port = free_port()
+    result = launch(
+        tmp_path, DATABASE_URL=f"postgresql://nobody@127.0.0.1:{port}/x", PORT=str(free_port())
+    )
+    line = assert_one_clear_line(result, "DATABASE_URL")
+    assert "cannot connect" in line
+
+
+@pytest.mark.parametrize("url", ["redis://localhost:abc/0", "redis://localhost:6379/x", "http://x"])
+def test_a_malformed_redis_url_is_named(tmp_path, url):
+    result = launch(tmp_path, REDIS_URL=url, PORT=str(free_port()))
+    assert_one_clear_line(result, "REDIS_URL")
+
+
+def test_a_port_in_use_is_named(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = launch(tmp_path, PORT=str(port))
+    line = assert_one_clear_line(result, "PORT")
+    assert f"{port} is already in use" in line
+
+
+def test_production_without_a_secret_is_named(tmp_path):
+    result = launch(tmp_path, ENVIRONMENT="production", SECRET_KEY="")
+    assert_one_clear_line(result, "SECRET_KEY")
