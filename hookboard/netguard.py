@@ -1,0 +1,444 @@
+"""SSRF guard: decide whether an outbound webhook may reach an address.
+
+Two layers use it:
+
+* ``check_url`` runs when a job is created or edited. It rejects bad schemes and IP literals
+  (in every spelling libc and browsers accept) that point at internal networks.
+* ``resolve_and_check`` / ``aresolve_and_check`` run at delivery time. They resolve the host,
+  refuse if *any* address is forbidden (DNS-rebinding defence), and return the checked addresses
+  so the caller connects to exactly those and never resolves the name again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import ipaddress
+import re
+import socket
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from urllib.parse import urlsplit
+
+import httpx
+
+IPAddress = IPv4Address | IPv6Address
+IPNetwork = IPv4Network | IPv6Network
+# An injected resolver maps a host name to IP address strings (sync or async).
+Resolver = Callable[[str], Iterable[str] | Awaitable[Iterable[str]]]
+
+ALLOWED_SCHEMES = ("http", "https")
+RESOLVE_CACHE_TTL_SECONDS = 5.0
+_RESOLVE_CACHE_MAX_ENTRIES = 10_000
+
+
+class BlockedAddressError(Exception):
+    """The destination is an address the policy does not allow."""
+
+    def __init__(self, address: str, reason: str, host: str | None = None) -> None:
+        self.address = address
+        self.reason = reason
+        self.host = host
+        if host and host != address:
+            message = f"{host} resolves to {address}, which is {reason}"
+        else:
+            message = f"{address} is {reason}"
+        super().__init__(message)
+
+
+class ResolveError(Exception):
+    """The host name could not be resolved."""
+
+
+# --- policy -------------------------------------------------------------------------------------
+
+_HOSTNAME_RE = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*$")
+
+
+@dataclass(frozen=True)
+class NetPolicy:
+    """Which internal destinations are allowed anyway.
+
+    ``allowlist`` entries are exact host names (case-insensitive) or CIDRs / single addresses.
+    """
+
+    allow_private: bool = False
+    allowlist: tuple[str, ...] = ()
+    _hostnames: frozenset[str] = field(init=False, repr=False, compare=False)
+    _networks: tuple[IPNetwork, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        hostnames, networks = _parse_allowlist(self.allowlist)
+        object.__setattr__(self, "_hostnames", hostnames)
+        object.__setattr__(self, "_networks", networks)
+
+    @classmethod
+    def from_strings(cls, allow_private: bool, allowlist: str | list[str]) -> NetPolicy:
+        """Build a policy from configuration text, e.g. ``"10.0.0.0/8, hooks.internal"``."""
+        items = allowlist.split(",") if isinstance(allowlist, str) else allowlist
+        entries = tuple(item.strip() for item in items if item.strip())
+        return cls(allow_private=allow_private, allowlist=entries)
+
+    def allows(self, host: str, ip: IPAddress) -> bool:
+        """True when a forbidden address is nevertheless allowed for this host."""
+        if self.allow_private or _strip_trailing_dot(host.lower()) in self._hostnames:
+            return True
+        return any(ip.version == net.version and ip in net for net in self._networks)
+
+
+def _parse_allowlist(entries: Iterable[str]) -> tuple[frozenset[str], tuple[IPNetwork, ...]]:
+    hostnames: set[str] = set()
+    networks: list[IPNetwork] = []
+    for raw in entries:
+        entry = raw.strip().lower()
+        if "/" in entry or ":" in entry or _is_ip(entry):
+            try:
+                networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+            except ValueError as exc:
+                raise ValueError(f"invalid CIDR in allowlist: {raw!r} ({exc})") from None
+        elif _HOSTNAME_RE.match(_strip_trailing_dot(entry)):
+            hostnames.add(_strip_trailing_dot(entry))
+        else:
+            raise ValueError(f"invalid allowlist entry: {raw!r} (expected a host name or CIDR)")
+    return frozenset(hostnames), tuple(networks)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _strip_trailing_dot(host: str) -> str:
+    return host[:-1] if host.endswith(".") else host
+
+
+# --- IP literal parsing -------------------------------------------------------------------------
+
+_UNICODE_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+_NUMERIC_PART_RE = re.compile(r"^(?:0[xX][0-9a-fA-F]*|[0-9]+)$")
+
+
+@lru_cache(maxsize=4096)
+def parse_ip_literal(host: str) -> IPAddress | None:
+    """Return the address a host denotes when it is an IP literal, else None (a host name).
+
+    Accepts every IPv4 spelling inet_aton/WHATWG accept (``2130706433``, ``0177.0.0.1``,
+    ``0x7f.1``, ``127.1``), bracketed IPv6 and IPv6 with a zone id (the zone is dropped).
+    Raises ValueError for hosts that look numeric but are not valid addresses (``1.2.3.999``):
+    they are not host names either, and must not fall through to DNS.
+    """
+    candidate = host.translate(_UNICODE_DOTS).lower()
+    if candidate.startswith("[") and candidate.endswith("]"):
+        return _parse_ipv6(candidate[1:-1])
+    if ":" in candidate:
+        return _parse_ipv6(candidate)
+    parts = candidate.split(".")
+    if len(parts) > 1 and parts[-1] == "":
+        parts.pop()  # one trailing dot is allowed, as in host names
+    if not _NUMERIC_PART_RE.match(parts[-1]):
+        return None  # WHATWG: only hosts whose last label is numeric are IPv4
+    return _parse_ipv4_parts(parts, host)
+
+
+def _parse_ipv6(text: str) -> IPv6Address:
+    address = text.split("%", 1)[0]  # zone id ("%eth0", "%25eth0" in URLs) has no meaning here
+    try:
+        return IPv6Address(address)
+    except ValueError:
+        raise ValueError(f"invalid IPv6 address: {text!r}") from None
+
+
+def _parse_ipv4_parts(parts: list[str], original: str) -> IPv4Address:
+    if len(parts) > 4:
+        raise ValueError(f"invalid IPv4 address: {original!r}")
+    numbers = [_parse_ipv4_number(part, original) for part in parts]
+    *leading, last = numbers
+    if any(n > 255 for n in leading) or last >= 256 ** (5 - len(numbers)):
+        raise ValueError(f"invalid IPv4 address: {original!r}")
+    value = last
+    for index, number in enumerate(leading):
+        value += number << (8 * (3 - index))
+    return IPv4Address(value)
+
+
+def _parse_ipv4_number(part: str, original: str) -> int:
+    if not _NUMERIC_PART_RE.match(part):
+        raise ValueError(f"invalid IPv4 address: {original!r}")
+    if part[:2] in ("0x", "0X"):
+        return int(part[2:] or "0", 16)
+    if len(part) > 1 and part[0] == "0":
+        if not set(part) <= set("01234567"):
+            raise ValueError(f"invalid octal part in IPv4 address: {original!r}")
+        return int(part, 8)
+    return int(part)
+
+
+# --- classification -----------------------------------------------------------------------------
+
+_DOCUMENTATION = "a documentation address"
+_PRIVATE = "a private address (RFC 1918)"
+
+_IPV4_RULES: tuple[tuple[IPv4Network, str], ...] = tuple(
+    (IPv4Network(cidr), reason)
+    for cidr, reason in (
+        ("0.0.0.0/32", "an unspecified address"),
+        ("0.0.0.0/8", "a 'this network' address (0.0.0.0/8)"),
+        ("127.0.0.0/8", "a loopback address"),
+        ("169.254.169.254/32", "a cloud metadata address"),
+        ("169.254.0.0/16", "a link-local address"),
+        ("10.0.0.0/8", _PRIVATE),
+        ("172.16.0.0/12", _PRIVATE),
+        ("192.168.0.0/16", _PRIVATE),
+        ("100.64.0.0/10", "a shared address space (CGNAT) address"),
+        ("224.0.0.0/4", "a multicast address"),
+        ("255.255.255.255/32", "the broadcast address"),
+        ("240.0.0.0/4", "a reserved address"),
+        ("192.0.0.0/24", "an IETF protocol assignment address"),
+        ("192.0.2.0/24", _DOCUMENTATION),
+        ("198.51.100.0/24", _DOCUMENTATION),
+        ("203.0.113.0/24", _DOCUMENTATION),
+        ("198.18.0.0/15", "a benchmarking address"),
+    )
+)
+
+_IPV6_RULES: tuple[tuple[IPv6Network, str], ...] = tuple(
+    (IPv6Network(cidr), reason)
+    for cidr, reason in (
+        ("::/128", "an unspecified address"),
+        ("::1/128", "a loopback address"),
+        ("::/96", "an IPv4-compatible address (deprecated)"),
+        ("fd00:ec2::254/128", "a cloud metadata address"),
+        ("64:ff9b:1::/48", "a local-use NAT64 address"),
+        ("2001::/32", "a Teredo tunnelling address"),
+        ("fc00::/7", "a unique local address (ULA)"),
+        ("fe80::/10", "a link-local address"),
+        ("fec0::/10", "a site-local address (deprecated)"),
+        ("ff00::/8", "a multicast address"),
+        ("2001:db8::/32", _DOCUMENTATION),
+        ("100::/64", "a discard-only address"),
+    )
+)
+
+_NAT64 = IPv6Network("64:ff9b::/96")
+_SIX_TO_FOUR = IPv6Network("2002::/16")
+
+
+@lru_cache(maxsize=8192)
+def forbidden_reason(ip: IPAddress) -> str | None:
+    """Why an address must not be reached from a public webhook sender, or None when public."""
+    if isinstance(ip, IPv4Address):
+        return _first_matching_rule(ip, _IPV4_RULES) or _non_global_reason(ip)
+    embedded = _embedded_ipv4(ip)
+    if embedded is not None:
+        kind, ipv4 = embedded
+        inner = forbidden_reason(ipv4)
+        return f"{kind} of {ipv4}, {inner}" if inner else None
+    return _first_matching_rule(ip, _IPV6_RULES) or _non_global_reason(ip)
+
+
+def _first_matching_rule(ip: IPAddress, rules: Iterable[tuple[IPNetwork, str]]) -> str | None:
+    for network, reason in rules:
+        if ip in network:
+            return reason
+    return None
+
+
+def _non_global_reason(ip: IPAddress) -> str | None:
+    # Catch-all for special-purpose ranges not named above (the registry keeps growing).
+    return None if ip.is_global else "a non-global (special-purpose) address"
+
+
+def _embedded_ipv4(ip: IPv6Address) -> tuple[str, IPv4Address] | None:
+    """IPv6 forms that deliver to an IPv4 address: judge them by that address."""
+    if ip.ipv4_mapped is not None:
+        return "an IPv4-mapped address", ip.ipv4_mapped
+    if ip in _NAT64:
+        return "a NAT64 address", IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in _SIX_TO_FOUR and ip.sixtofour is not None:
+        return "a 6to4 address", ip.sixtofour
+    return None
+
+
+def _check_address(ip: IPAddress, host: str, policy: NetPolicy) -> IPAddress:
+    reason = forbidden_reason(ip)
+    if reason is not None and not policy.allows(host, ip):
+        raise BlockedAddressError(str(ip), reason, host)
+    return ip
+
+
+# --- static URL check ---------------------------------------------------------------------------
+
+
+def check_url(url: str, policy: NetPolicy) -> None:
+    """Validate a webhook URL when it is saved; host names are checked again at delivery.
+
+    Raises ValueError for a malformed URL, a scheme other than http/https or a missing host,
+    and BlockedAddressError for an IP literal (any spelling) the policy forbids.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - property access validates the port
+    except ValueError as exc:
+        raise ValueError(f"invalid URL: {exc}") from None
+    if parts.scheme not in ALLOWED_SCHEMES:
+        raise ValueError(f"URL scheme must be http or https, not {parts.scheme or 'missing'!r}")
+    if not host:
+        raise ValueError("URL has no host")
+    # Check the host as both parsers see it, so a parser differential cannot hide an address;
+    # the delivery engine uses httpx's view, and rejects what httpx refuses.
+    try:
+        delivery_host = httpx.URL(url).host
+    except httpx.InvalidURL as exc:
+        _check_literal(host, policy)  # "0177.0.0.1" is refused by httpx but is loopback
+        raise ValueError(f"invalid URL: {exc}") from None
+    for candidate in {host, delivery_host}:
+        _check_literal(candidate, policy)
+
+
+def _check_literal(host: str, policy: NetPolicy) -> None:
+    ip = parse_ip_literal(host)
+    if ip is not None:
+        _check_address(ip, host, policy)
+
+
+# --- delivery-time resolution -------------------------------------------------------------------
+
+_CacheKey = tuple[str, NetPolicy, object]
+_resolve_cache: dict[_CacheKey, tuple[float, tuple[IPAddress, ...]]] = {}
+
+
+def clear_resolve_cache() -> None:
+    _resolve_cache.clear()
+
+
+def resolve_and_check(
+    host: str, port: int, policy: NetPolicy, resolver: Resolver | None = None
+) -> list[IPAddress]:
+    """Resolve ``host`` and return its addresses, refusing if any of them is forbidden."""
+    literal = _literal_or_none(host)
+    if literal is not None:
+        return [_check_address(literal, host, policy)]
+    key = (host.lower(), policy, resolver)
+    cached = _cache_get(key)
+    if cached is not None:
+        return list(cached)
+    if resolver is None:
+        raw = _getaddrinfo(host, port)
+    else:
+        raw = _call_resolver(resolver, host)
+        if inspect.isawaitable(raw):
+            raise TypeError("an async resolver needs aresolve_and_check")
+    return _check_all_and_cache(key, host, raw, policy)
+
+
+async def aresolve_and_check(
+    host: str, port: int, policy: NetPolicy, resolver: Resolver | None = None
+) -> list[IPAddress]:
+    """Async twin of ``resolve_and_check``; the system resolver runs in the default executor."""
+    literal = _literal_or_none(host)
+    if literal is not None:
+        return [_check_address(literal, host, policy)]
+    key = (host.lower(), policy, resolver)
+    cached = _cache_get(key)
+    if cached is not None:
+        return list(cached)
+    if resolver is None:
+        raw = await _agetaddrinfo(host, port)
+    else:
+        raw = _call_resolver(resolver, host)
+        if inspect.isawaitable(raw):
+            raw = await _await_resolver(raw, host)
+    return _check_all_and_cache(key, host, raw, policy)
+
+
+def _literal_or_none(host: str) -> IPAddress | None:
+    try:
+        return parse_ip_literal(host)
+    except ValueError:
+        # Numeric-looking but invalid: libc might still "resolve" it, so never pass it to DNS.
+        raise BlockedAddressError(host, "a malformed numeric address") from None
+
+
+def _cache_get(key: _CacheKey) -> tuple[IPAddress, ...] | None:
+    entry = _resolve_cache.get(key)
+    if entry is None:
+        return None
+    expires_at, addresses = entry
+    if expires_at < time.monotonic():
+        _resolve_cache.pop(key, None)
+        return None
+    return addresses
+
+
+def _check_all_and_cache(
+    key: _CacheKey, host: str, raw: Iterable[str], policy: NetPolicy
+) -> list[IPAddress]:
+    addresses = _parse_resolved(host, raw)
+    for ip in addresses:  # one forbidden address poisons the whole answer
+        _check_address(ip, host, policy)
+    if len(_resolve_cache) >= _RESOLVE_CACHE_MAX_ENTRIES:
+        _resolve_cache.clear()
+    # Only checked answers are cached, so the cache can never let a forbidden address through.
+    _resolve_cache[key] = (time.monotonic() + RESOLVE_CACHE_TTL_SECONDS, tuple(addresses))
+    return addresses
+
+
+def _parse_resolved(host: str, raw: Iterable[str]) -> list[IPAddress]:
+    addresses: list[IPAddress] = []
+    for text in raw:
+        try:
+            ip = ipaddress.ip_address(str(text).split("%", 1)[0])
+        except ValueError:
+            message = f"resolver returned an invalid address for {host}: {text!r}"
+            raise ResolveError(message) from None
+        if ip not in addresses:
+            addresses.append(ip)
+    if not addresses:
+        raise ResolveError(f"{host} has no addresses")
+    return addresses
+
+
+def _call_resolver(resolver: Resolver, host: str) -> Iterable[str] | Awaitable[Iterable[str]]:
+    try:
+        return resolver(host)
+    except (ResolveError, BlockedAddressError):
+        raise
+    except (OSError, UnicodeError) as exc:
+        raise ResolveError(f"cannot resolve {host}: {exc}") from exc
+
+
+async def _await_resolver(pending: Awaitable[Iterable[str]], host: str) -> Iterable[str]:
+    try:
+        return await pending
+    except (ResolveError, BlockedAddressError):
+        raise
+    except (OSError, UnicodeError) as exc:
+        raise ResolveError(f"cannot resolve {host}: {exc}") from exc
+
+
+def _getaddrinfo(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise ResolveError(f"cannot resolve {host}: {_describe(exc)}") from exc
+    return [str(info[4][0]) for info in infos]
+
+
+async def _agetaddrinfo(host: str, port: int) -> list[str]:
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise ResolveError(f"cannot resolve {host}: {_describe(exc)}") from exc
+    return [str(info[4][0]) for info in infos]
+
+
+def _describe(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
