@@ -186,7 +186,9 @@ class Schedule(SQLModel, table=True):
 
     next_run_at: datetime | None = None
     last_run_at: datetime | None = None
-    last_run_status: str | None = Field(default=None, max_length=16)
+    # The newest run, joined by the ticker for the overlap policy (no FK: runs
+    # are purged by retention while the schedule lives on).
+    last_run_id: int | None = Field(default=None, sa_type=BigInteger)
     consecutive_failures: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -212,6 +214,8 @@ class Run(SQLModel, table=True):
     trigger: str = Field(max_length=16, default=RunTrigger.schedule)
     status: str = Field(max_length=16, default=RunStatus.pending)
     attempt_count: int = 0
+    # Copied from the schedule at firing; a replay raises it by one more budget.
+    max_attempts: int = 3
     status_code: int | None = None
     latency_ms: float | None = None
     error_class: str | None = Field(default=None, max_length=32)
