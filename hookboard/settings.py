@@ -46,6 +46,19 @@ class Settings(BaseSettings):
     default_timeout_seconds: float = Field(30, ge=1, le=1800)
     signing_secret_grace_hours: float = Field(24, ge=0)
     queue_name: str = Field("hookboard", description="RQ queue (and key prefix) name.")
+    misfire_grace_seconds: float = Field(
+        30, ge=0, description="A firing later than this counts as missed (misfire policy)."
+    )
+    lease_grace_seconds: float = Field(
+        30, ge=1, description="Unfinished runs whose lease ran out are queued again."
+    )
+    delivery_batch_size: int = Field(25, ge=1, le=1000, description="Runs per RQ job.")
+    worker_max_in_flight: int = Field(
+        256, ge=1, le=10_000, description="Concurrent requests per worker process."
+    )
+    worker_http_clients: int = Field(
+        8, ge=1, le=64, description="httpx pools per worker; one big pool degrades."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("redis_url")

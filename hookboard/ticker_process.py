@@ -1,18 +1,130 @@
-"""The ticker process: wakes at each due instant and dispatches due schedules."""
+"""The ticker process: sleep until the next due instant, dispatch, repeat.
+
+It never polls on a fixed tick: it sleeps until the earliest next_run_at
+(at most MAX_IDLE_SECONDS, so edits by processes that do not wake it are
+seen soon), and a message on the wake channel cuts the sleep short. Every
+few seconds it also queues again the runs whose lease ran out, and now and
+then it purges runs older than the retention period.
+"""
 
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time
+from datetime import UTC, datetime, timedelta
 
-from hookboard.settings import get_settings
+from redis import Redis
+from redis.exceptions import RedisError
+
+from hookboard.db import get_engine
+from hookboard.dispatch import dispatch_due, next_due_at, recover_stale_runs
+from hookboard.queueing import delivery_queue, enqueue_runs, wake_channel
+from hookboard.redis_client import get_redis
+from hookboard.retention import purge_expired
+from hookboard.settings import Settings
+from hookboard.startup import exit_on_bad_settings
 
 log = logging.getLogger("hookboard.ticker")
 
+DISPATCH_LIMIT = 500  # due schedules per transaction
+MAX_IDLE_SECONDS = 2.0
+RECOVERY_INTERVAL_SECONDS = 5.0
+RETENTION_INTERVAL_SECONDS = 600.0
+ERROR_BACKOFF_SECONDS = 1.0
+
+
+class Ticker:
+    def __init__(self, settings: Settings, redis: Redis):
+        self.settings = settings
+        self.engine = get_engine()
+        self.redis = redis
+        self.queue = delivery_queue(redis, settings.queue_name)
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self._next_recovery = 0.0
+        self._next_retention = time.monotonic() + 60
+
+    def run_forever(self) -> None:
+        self._listen_for_wakeups()
+        while not self.stopping.is_set():
+            try:
+                busy = self.tick()
+            except Exception:
+                log.exception("tick failed; retrying")
+                self.stopping.wait(ERROR_BACKOFF_SECONDS)
+                continue
+            if not busy:
+                self._sleep_until_due()
+
+    def tick(self) -> bool:
+        """One round; True when more is due right away."""
+        now = datetime.now(UTC)
+        result = dispatch_due(
+            self.engine,
+            now,
+            limit=DISPATCH_LIMIT,
+            misfire_grace=timedelta(seconds=self.settings.misfire_grace_seconds),
+            lease_grace=timedelta(seconds=self.settings.lease_grace_seconds),
+        )
+        enqueue_runs(self.queue, result.run_ids, self.settings.delivery_batch_size)
+        self._maintain()
+        return result.claimed >= DISPATCH_LIMIT
+
+    def _maintain(self) -> None:
+        clock = time.monotonic()
+        if clock >= self._next_recovery:
+            self._next_recovery = clock + RECOVERY_INTERVAL_SECONDS
+            stale = recover_stale_runs(
+                self.engine,
+                datetime.now(UTC),
+                lease_grace=timedelta(seconds=self.settings.lease_grace_seconds),
+            )
+            if stale:
+                log.warning("queueing %d runs again whose lease ran out", len(stale))
+                enqueue_runs(self.queue, stale, self.settings.delivery_batch_size)
+        if clock >= self._next_retention:
+            self._next_retention = clock + RETENTION_INTERVAL_SECONDS
+            purged = purge_expired(self.engine, timedelta(days=self.settings.retention_days))
+            if purged:
+                log.info("retention: deleted %d old runs", purged)
+
+    def _sleep_until_due(self) -> None:
+        due = next_due_at(self.engine)
+        timeout = MAX_IDLE_SECONDS
+        if due is not None:
+            timeout = min(max((due - datetime.now(UTC)).total_seconds(), 0.0), MAX_IDLE_SECONDS)
+        timeout = min(timeout, max(self._next_recovery - time.monotonic(), 0.0))
+        if timeout > 0 and self.wake.wait(timeout):
+            self.wake.clear()
+
+    def _listen_for_wakeups(self) -> None:
+        thread = threading.Thread(target=self._wakeup_listener, name="wakeups", daemon=True)
+        thread.start()
+
+    def _wakeup_listener(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(wake_channel(self.settings.queue_name))
+                for _message in pubsub.listen():
+                    self.wake.set()
+            except RedisError:
+                # Without wake-ups the ticker still sees changes within MAX_IDLE_SECONDS.
+                self.stopping.wait(ERROR_BACKOFF_SECONDS)
+
 
 def main() -> None:
-    settings = get_settings()
+    settings = exit_on_bad_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s ticker %(message)s")
+    ticker = Ticker(settings, get_redis())
+
+    def stop(*_):
+        ticker.stopping.set()
+        ticker.wake.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     log.info("ticker started")
-    while True:
-        time.sleep(1)
+    ticker.run_forever()

@@ -1,0 +1,60 @@
+"""RQ job functions. They take ids and re-read the truth from the database."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from hookboard.db import get_engine
+from hookboard.delivery import RetryLater
+from hookboard.delivery_runtime import DeliveryRuntime, RuntimeConfig
+from hookboard.netguard import NetPolicy
+from hookboard.queueing import delivery_queue, enqueue_retry
+from hookboard.redis_client import get_redis
+from hookboard.settings import get_settings
+
+_runtime: DeliveryRuntime | None = None
+_runtime_lock = threading.Lock()
+
+
+def deliver_runs(run_ids: list[int]) -> int:
+    """Claim these runs and start delivering them; returns how many were claimed."""
+    return get_runtime().submit(run_ids)
+
+
+def get_runtime() -> DeliveryRuntime:
+    """The worker process's delivery runtime, built on first use."""
+    global _runtime
+    with _runtime_lock:
+        if _runtime is None:
+            _runtime = _build_runtime()
+        return _runtime
+
+
+def shutdown_runtime(timeout: float = 60) -> None:
+    """Let in-flight deliveries finish and be recorded (a warm shutdown)."""
+    global _runtime
+    with _runtime_lock:
+        if _runtime is not None:
+            _runtime.close(timeout)
+            _runtime = None
+
+
+def _build_runtime() -> DeliveryRuntime:
+    settings = get_settings()
+    queue = delivery_queue(get_redis(), settings.queue_name)
+
+    def schedule_retry(retry: RetryLater) -> None:
+        enqueue_retry(queue, retry.run_id, retry.delay_seconds)
+
+    return DeliveryRuntime(
+        get_engine(),
+        NetPolicy.from_strings(settings.allow_private_targets, settings.private_target_allowlist),
+        RuntimeConfig(
+            max_in_flight=settings.worker_max_in_flight,
+            http_clients=settings.worker_http_clients,
+            excerpt_bytes=settings.response_excerpt_bytes,
+            lease_grace=timedelta(seconds=settings.lease_grace_seconds),
+        ),
+        schedule_retry,
+    )

@@ -1,0 +1,295 @@
+"""Schedules fire through the real ticker and worker processes and leave a full record."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+from sqlmodel import Session, select
+from standardwebhooks.webhooks import Webhook
+
+from hookboard.models import SigningSecret
+from tests.support.engine import (
+    EngineProcesses,
+    attempts_of,
+    get_schedule,
+    make_schedule,
+    make_user,
+    runs_of,
+    wait_until,
+)
+from tests.support.receiver import Receiver
+
+
+@pytest.fixture
+def processes(database_url, redis_url, engine):
+    with EngineProcesses(database_url, redis_url) as running:
+        yield running
+
+
+def finished(engine, schedule_id, count, statuses=("succeeded",)):
+    def check():
+        done = [run for run in runs_of(engine, schedule_id) if run.status in statuses]
+        return done if len(done) >= count else None
+
+    return wait_until(check, timeout=30)
+
+
+def test_an_interval_schedule_is_delivered_signed_and_logged(engine, processes):
+    user_id = make_user(engine)
+    with Receiver() as receiver:
+        schedule_id = make_schedule(
+            engine,
+            user_id,
+            kind="interval",
+            every=1,
+            unit="seconds",
+            url=receiver.url + "/hook?x=1",
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": "Bearer s3cret"},
+            body=json.dumps({"hello": "world"}),
+        )
+        processes.ticker()
+        processes.worker()
+        runs = finished(engine, schedule_id, 3)
+        requests = receiver.wait_for(3)
+
+    with Session(engine) as session:
+        secret = session.exec(select(SigningSecret)).one().secret
+    for request in requests[:3]:
+        assert request.method == "POST"
+        assert request.path == "/hook?x=1"
+        assert request.body == b'{"hello": "world"}'
+        assert request.headers["authorization"] == "Bearer s3cret"
+        assert request.headers["user-agent"].startswith("Hookboard/")
+        Webhook(secret).verify(request.body, request.headers)  # raises if the signature is wrong
+
+    run = runs[0]
+    assert run.attempt_count == 1
+    assert run.status_code == 200
+    assert run.latency_ms is not None and run.latency_ms >= 0
+    assert run.error_class == "success"
+    [attempt] = attempts_of(engine, run.id)
+    assert attempt.status_code == 200
+    assert attempt.error_class == "success"
+    assert attempt.response_body == "ok"
+    assert attempt.request_headers["Authorization"] == "***"
+    assert attempt.request_headers["webhook-id"] == f"run_{run.id}"
+    assert attempt.started_at >= run.scheduled_for
+    scheduled = [r.scheduled_for for r in runs_of(engine, schedule_id)]
+    assert len(set(scheduled)) == len(scheduled)
+    assert get_schedule(engine, schedule_id).next_run_at > scheduled[-1]
+
+
+def flaky(failures: int, status: int = 503, headers: dict | None = None):
+    """A responder that fails `failures` times, then answers 200."""
+    seen = {"n": 0}
+
+    def respond(_request):
+        seen["n"] += 1
+        if seen["n"] <= failures:
+            return status, headers or {}, b"try later"
+        return 200, {}, b"fine"
+
+    return respond
+
+
+def test_a_retryable_failure_is_retried_under_the_same_run(engine, processes):
+    user_id = make_user(engine)
+    with Receiver(responder=flaky(2)) as receiver:
+        schedule_id = make_schedule(
+            engine,
+            user_id,
+            kind="once",
+            run_at=_soon(),
+            url=receiver.url,
+            max_attempts=3,
+            backoff="fixed",
+            base_delay_seconds=1,
+            jitter=False,
+        )
+        processes.ticker()
+        processes.worker()
+        [run] = finished(engine, schedule_id, 1)
+        requests = receiver.wait_for(3)
+    assert run.attempt_count == 3
+    assert [a.error_class for a in attempts_of(engine, run.id)] == [
+        "http_5xx",
+        "http_5xx",
+        "success",
+    ]
+    assert len({r.headers["webhook-id"] for r in requests}) == 1
+    assert get_schedule(engine, schedule_id).status == "completed"
+
+
+def test_retry_after_is_honoured(engine, processes):
+    user_id = make_user(engine)
+    with Receiver(responder=flaky(1, 429, {"Retry-After": "2"})) as receiver:
+        schedule_id = make_schedule(
+            engine,
+            user_id,
+            kind="once",
+            run_at=_soon(),
+            url=receiver.url,
+            max_attempts=2,
+            backoff="fixed",
+            base_delay_seconds=60,
+            jitter=False,
+        )
+        processes.ticker()
+        processes.worker()
+        finished(engine, schedule_id, 1)
+        first, second = receiver.wait_for(2)
+    gap = (second.received_at - first.received_at).total_seconds()
+    assert 1.5 <= gap < 10  # Retry-After: 2, not the 60 s backoff
+
+
+def test_a_run_whose_attempts_run_out_fails_and_can_be_replayed(engine, processes, redis_url):
+    from datetime import timedelta
+
+    from redis import Redis
+
+    from hookboard.queueing import delivery_queue
+    from hookboard.run_actions import replay
+
+    user_id = make_user(engine)
+    with Receiver(status=500) as receiver:
+        schedule_id = make_schedule(
+            engine,
+            user_id,
+            kind="once",
+            run_at=_soon(),
+            url=receiver.url,
+            max_attempts=2,
+            backoff="fixed",
+            base_delay_seconds=1,
+            jitter=False,
+        )
+        processes.ticker()
+        processes.worker()
+        [run] = finished(engine, schedule_id, 1, statuses=("failed",))
+        assert run.attempt_count == 2 and run.status_code == 500 and run.error_class == "http_5xx"
+
+        receiver.set_response(status=200)
+        queue = delivery_queue(Redis.from_url(redis_url), processes.queue_name)
+        replay(engine, queue, run_id=run.id, lease_grace=timedelta(seconds=30))
+        [replayed] = finished(engine, schedule_id, 1)
+    assert replayed.id == run.id
+    assert [a.number for a in attempts_of(engine, run.id)] == [1, 2, 3]
+    assert replayed.attempt_count == 3
+
+
+def test_a_client_error_is_not_retried(engine, processes):
+    user_id = make_user(engine)
+    with Receiver(status=404) as receiver:
+        schedule_id = make_schedule(
+            engine,
+            user_id,
+            kind="once",
+            run_at=_soon(),
+            url=receiver.url,
+            max_attempts=5,
+        )
+        processes.ticker()
+        processes.worker()
+        [run] = finished(engine, schedule_id, 1, statuses=("failed",))
+    assert run.attempt_count == 1
+    assert run.error_class == "http_4xx"
+
+
+def test_loopback_is_refused_without_the_operator_allowing_it(engine, database_url, redis_url):
+    user_id = make_user(engine)
+    with (
+        Receiver() as receiver,
+        EngineProcesses(database_url, redis_url, ALLOW_PRIVATE_TARGETS="false") as processes,
+    ):
+        schedule_id = make_schedule(
+            engine,
+            user_id,
+            kind="once",
+            run_at=_soon(),
+            url=receiver.url,
+            max_attempts=3,
+        )
+        processes.ticker()
+        processes.worker()
+        [run] = finished(engine, schedule_id, 1, statuses=("failed",))
+        assert receiver.requests == []
+        assert receiver.connections == 0
+    assert run.error_class == "ssrf_blocked"
+    assert run.attempt_count == 1  # a blocked address is not retried
+
+
+def test_overlapping_firings_are_skipped_while_a_run_is_in_flight(engine, processes):
+    user_id = make_user(engine)
+    with Receiver(delay=2.5) as receiver:
+        schedule_id = make_schedule(
+            engine,
+            user_id,
+            kind="interval",
+            every=1,
+            unit="seconds",
+            url=receiver.url,
+            overlap="skip",
+            timeout_seconds=10,
+        )
+        processes.ticker()
+        processes.worker()
+        finished(engine, schedule_id, 1, statuses=("skipped",))
+        finished(engine, schedule_id, 1)
+        receiver.wait_for(1)
+    runs = runs_of(engine, schedule_id)
+    delivered = [r for r in runs if r.status != "skipped"]
+    assert any(r.status == "skipped" for r in runs)
+    # Never two deliveries at once: each delivered run starts after the previous one ended.
+    for earlier, later in itertools.pairwise(delivered):
+        if earlier.finished_at and later.started_at:
+            assert later.started_at >= earlier.finished_at
+
+
+def test_a_schedule_using_a_target_sends_the_target_as_it_is_at_firing(engine, processes):
+    from hookboard.models import Target
+
+    user_id = make_user(engine)
+    with Receiver() as receiver:
+        with Session(engine) as session:
+            target = Target(
+                user_id=user_id,
+                name="t",
+                url=receiver.url + "/old",
+                method="PUT",
+                headers={"X-From": "target", "X-Keep": "1"},
+                body="target body",
+            )
+            session.add(target)
+            session.commit()
+            target_id = target.id
+        make_schedule(
+            engine,
+            user_id,
+            kind="interval",
+            every=1,
+            unit="seconds",
+            target_id=target_id,
+            headers={"X-From": "schedule"},
+        )
+        with Session(engine) as session:
+            target = session.get(Target, target_id)
+            target.url = receiver.url + "/new"
+            session.add(target)
+            session.commit()
+        processes.ticker()
+        processes.worker()
+        [request, *_] = receiver.wait_for(1)
+    assert request.path == "/new"
+    assert request.method == "PUT"
+    assert request.body == b"target body"
+    assert request.headers["x-from"] == "schedule"
+    assert request.headers["x-keep"] == "1"
+
+
+def _soon():
+    from datetime import UTC, datetime, timedelta
+
+    return datetime.now(UTC) + timedelta(milliseconds=300)
