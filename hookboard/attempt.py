@@ -2,8 +2,9 @@
 
 ``send_attempt`` never raises for network or HTTP problems; it returns an ``AttemptOutcome``
 whose ``error_class`` is one of ``ERROR_CLASSES``. The SSRF guard runs before every hop and the
-connection goes to the address that was checked (the URL host is replaced by that IP, the
-``Host`` header and TLS SNI keep the real name), so DNS cannot change between check and connect.
+connection goes to the address that was checked (see ``pinned_transport``: the URL keeps its
+host name for pooling and TLS, the socket goes to the checked IP), so DNS cannot change between
+check and connect.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from hookboard.netguard import (
     ResolveError,
     Resolver,
     aresolve_and_check,
-    parse_ip_literal,
 )
+from hookboard.pinned_transport import pinned, pinned_transport
 
 ERROR_CLASSES = (
     "success",
@@ -96,10 +97,7 @@ def make_client(
         trust_env=False,
         follow_redirects=False,
         cookies=no_cookies,
-        verify=verify,
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
+        transport=pinned_transport(max_connections=max_connections, verify=verify),
     )
 
 
@@ -329,26 +327,15 @@ async def _send_pinned(
     body: bytes | None,
     timeout: dict[str, float],
 ) -> httpx.Response:
-    """Send to the checked addresses in order; the next one is tried only if connecting failed.
-
-    Caveat: httpx pools connections by URL origin, here the IP. Two https host names served
-    from one IP can therefore share a connection whose certificate was verified for the other
-    name; closing that gap needs a transport that pools per (IP, SNI name).
-    """
-    extensions: dict[str, object] = {"timeout": timeout}
-    if url.scheme == "https" and _is_hostname(url.host):
-        extensions["sni_hostname"] = url.raw_host.decode("ascii")
-    headers = {**headers, "Host": url.netloc.decode("ascii")}
+    """Send to the checked addresses in order; the next one is tried only if connecting failed."""
+    host = url.raw_host.decode("ascii")
     for index, address in enumerate(addresses):
         outgoing = httpx.Request(
-            method,
-            _pinned_url(str(url), str(address)),
-            headers=headers,
-            content=body,
-            extensions=extensions,
+            method, url, headers=headers, content=body, extensions={"timeout": timeout}
         )
         try:
-            return await client.send(outgoing, stream=True, follow_redirects=False)
+            with pinned(host, str(address)):
+                return await client.send(outgoing, stream=True, follow_redirects=False)
         except httpx.ConnectError as exc:
             if index == len(addresses) - 1 or _caused_by_tls(exc):
                 raise
@@ -378,19 +365,6 @@ def _parse_url(url: str) -> httpx.URL:
     if not parsed.host:
         raise ValueError("URL has no host")
     return parsed
-
-
-@lru_cache(maxsize=4096)
-def _pinned_url(url: str, address: str) -> httpx.URL:
-    return httpx.URL(url).copy_with(host=address)
-
-
-@lru_cache(maxsize=4096)
-def _is_hostname(host: str) -> bool:
-    try:
-        return parse_ip_literal(host) is None
-    except ValueError:
-        return False
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int]:
