@@ -53,9 +53,14 @@ def first_run_at(schedule: ScheduleTiming, now: datetime) -> datetime | None:
     """next_run_at for a new or resumed schedule: its first firing from now on.
 
     An interval's own start instant counts, so "every 5 minutes from now"
-    fires now + 0 once the anchor is now.
+    fires now + 0 once the anchor is now. A one-off whose instant has just
+    passed (or passed while paused) still fires once; the misfire policy
+    decides whether a late one is sent.
     """
-    return next_fire_after(spec_for(schedule), now - timedelta(microseconds=1))
+    spec = spec_for(schedule)
+    if schedule.kind == "once" and schedule.run_at is not None and schedule.run_at <= now:
+        return next_fire_after(spec, schedule.run_at - timedelta(microseconds=1))
+    return next_fire_after(spec, now - timedelta(microseconds=1))
 
 
 def plan_firing(

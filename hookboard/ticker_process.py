@@ -1,8 +1,8 @@
 """The ticker process: sleep until the next due instant, dispatch, repeat.
 
 It never polls on a fixed tick: it sleeps until the earliest next_run_at
-(at most MAX_IDLE_SECONDS, so edits by processes that do not wake it are
-seen soon), and a message on the wake channel cuts the sleep short. Every
+(at most TICKER_MAX_IDLE_SECONDS, so edits by processes that do not wake it
+are seen soon), and a message on the wake channel cuts the sleep short. Every
 few seconds it also queues again the runs whose lease ran out, and now and
 then it purges runs older than the retention period.
 """
@@ -29,7 +29,6 @@ from hookboard.startup import exit_on_bad_settings
 log = logging.getLogger("hookboard.ticker")
 
 DISPATCH_LIMIT = 500  # due schedules per transaction
-MAX_IDLE_SECONDS = 2.0
 RECOVERY_INTERVAL_SECONDS = 5.0
 RETENTION_INTERVAL_SECONDS = 600.0
 ERROR_BACKOFF_SECONDS = 1.0
@@ -92,9 +91,10 @@ class Ticker:
 
     def _sleep_until_due(self) -> None:
         due = next_due_at(self.engine)
-        timeout = MAX_IDLE_SECONDS
+        max_idle = self.settings.ticker_max_idle_seconds
+        timeout = max_idle
         if due is not None:
-            timeout = min(max((due - datetime.now(UTC)).total_seconds(), 0.0), MAX_IDLE_SECONDS)
+            timeout = min(max((due - datetime.now(UTC)).total_seconds(), 0.0), max_idle)
         timeout = min(timeout, max(self._next_recovery - time.monotonic(), 0.0))
         if timeout > 0 and self.wake.wait(timeout):
             self.wake.clear()
@@ -111,7 +111,7 @@ class Ticker:
                 for _message in pubsub.listen():
                     self.wake.set()
             except RedisError:
-                # Without wake-ups the ticker still sees changes within MAX_IDLE_SECONDS.
+                # Without wake-ups the ticker still sees changes within its max idle time.
                 self.stopping.wait(ERROR_BACKOFF_SECONDS)
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from redis import Redis
 from sqlmodel import Session, select
 from standardwebhooks.webhooks import Webhook
 
 from hookboard.models import SigningSecret
+from hookboard.queueing import wake_tickers
 from tests.support.engine import (
     EngineProcesses,
     attempts_of,
@@ -290,6 +294,23 @@ def test_a_schedule_using_a_target_sends_the_target_as_it_is_at_firing(engine, p
 
 
 def _soon():
-    from datetime import UTC, datetime, timedelta
-
     return datetime.now(UTC) + timedelta(milliseconds=300)
+
+
+def test_a_change_wakes_a_sleeping_ticker(engine, database_url, redis_url):
+    user_id = make_user(engine)
+    # Idle for up to 60 s unless woken: a firing within seconds proves the wake-up.
+    with (
+        Receiver() as receiver,
+        EngineProcesses(database_url, redis_url, TICKER_MAX_IDLE_SECONDS="60") as processes,
+    ):
+        processes.ticker()
+        processes.worker()
+        time.sleep(3)  # nothing is due, so the ticker is asleep by now
+        schedule_id = make_schedule(
+            engine, user_id, kind="once", run_at=datetime.now(UTC), url=receiver.url
+        )
+        woken_at = datetime.now(UTC)
+        wake_tickers(Redis.from_url(redis_url), processes.queue_name)
+        [run] = finished(engine, schedule_id, 1)
+    assert (run.created_at - woken_at).total_seconds() < 10

@@ -61,3 +61,16 @@ def test_a_once_schedule_has_no_next_run_after_firing():
 def test_the_first_run_of_an_interval_is_its_start():
     assert first_run_at(every(60, T0), T0) == T0
     assert first_run_at(every(60, T0), T0 + timedelta(seconds=1)) == T0 + timedelta(seconds=60)
+
+
+def test_a_one_off_whose_instant_just_passed_still_fires():
+    once = every(1, T0, kind="once", every=None, unit=None, run_at=T0)
+    assert first_run_at(once, T0 + timedelta(milliseconds=3)) == T0
+    assert first_run_at(once, T0 - timedelta(hours=1)) == T0
+
+
+def test_a_one_off_past_its_end_never_fires():
+    once = every(
+        1, T0, kind="once", every=None, unit=None, run_at=T0, ends_at=T0 - timedelta(seconds=1)
+    )
+    assert first_run_at(once, T0 + timedelta(seconds=5)) is None
