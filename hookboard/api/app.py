@@ -3,7 +3,10 @@
 from fastapi import FastAPI
 
 from hookboard import __version__
+from hookboard.api.errors import install_error_handlers
 from hookboard.api.routes import health
+
+API_PREFIX = "/api/v1"
 
 
 def create_api() -> FastAPI:
@@ -12,5 +15,15 @@ def create_api() -> FastAPI:
         version=__version__,
         description="Cron for webhooks: schedules, deliveries and their logs.",
     )
+    install_error_handlers(api)
     api.include_router(health.router)
+    for router in _v1_routers():
+        api.include_router(router, prefix=API_PREFIX)
     return api
+
+
+def _v1_routers():
+    # Each resource is a module in hookboard/api/routes with its own APIRouter.
+    from hookboard.api.routes import v1_routers
+
+    return v1_routers()

@@ -1,0 +1,93 @@
+"""One JSON error shape for every failure:
+
+    {"error": {"code": "validation_error", "message": "...", "field": "request.url"}}
+
+`code` is machine-readable, `message` is for people, `field` names the input at
+fault (dotted path into the JSON body, or the query/path parameter) or is null.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("hookboard.api")
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+class ApiError(Exception):
+    """Raise anywhere in a route: becomes the JSON error with this status."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(message)
+        self.status = status
+        self.code = code or STATUS_CODES.get(status, "error")
+        self.message = message
+        self.field = field
+        self.headers = headers or {}
+
+
+def not_found(what: str = "resource") -> ApiError:
+    # Another user's row and a missing row look exactly alike.
+    return ApiError(404, f"{what} not found")
+
+
+def error_response(
+    status: int, code: str, message: str, field: str | None = None, headers=None
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "field": field}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def field_path(location: tuple) -> str | None:
+    """('body', 'request', 'url') -> 'request.url'; ('query', 'limit') -> 'limit'."""
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, error: ApiError):
+        return error_response(error.status, error.code, error.message, error.field, error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, error: RequestValidationError):
+        first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid input"}
+        message = str(first.get("msg", "invalid input")).removeprefix("Value error, ")
+        field = field_path(tuple(first.get("loc", ())))
+        return error_response(422, "validation_error", message, field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, error: StarletteHTTPException):
+        code = STATUS_CODES.get(error.status_code, "error")
+        return error_response(error.status_code, code, str(error.detail), None, error.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, error: Exception):
+        # A bug: log it (without request data, which may hold secrets) and say so.
+        log.exception("unhandled error: %s", type(error).__name__)
+        return error_response(500, "internal_error", "internal error")
