@@ -86,6 +86,21 @@ def test_an_interval_schedule_is_delivered_signed_and_logged(engine, processes):
     assert get_schedule(engine, schedule_id).next_run_at > scheduled[-1]
 
 
+FAST_FIXED_RETRY = {"backoff": "fixed", "base_delay_seconds": 1, "jitter": False}
+
+
+def fire_once(engine, processes, url, statuses=("succeeded",), **fields):
+    """A one-off schedule due now, run by fresh ticker and worker processes
+    until its run reaches one of `statuses`; returns (schedule id, run)."""
+    schedule_id = make_schedule(
+        engine, make_user(engine), kind="once", run_at=_soon(), url=url, **fields
+    )
+    processes.ticker()
+    processes.worker()
+    [run] = finished(engine, schedule_id, 1, statuses=statuses)
+    return schedule_id, run
+
+
 def flaky(failures: int, status: int = 503, headers: dict | None = None):
     """A responder that fails `failures` times, then answers 200."""
     seen = {"n": 0}
@@ -100,22 +115,10 @@ def flaky(failures: int, status: int = 503, headers: dict | None = None):
 
 
 def test_a_retryable_failure_is_retried_under_the_same_run(engine, processes):
-    user_id = make_user(engine)
     with Receiver(responder=flaky(2)) as receiver:
-        schedule_id = make_schedule(
-            engine,
-            user_id,
-            kind="once",
-            run_at=_soon(),
-            url=receiver.url,
-            max_attempts=3,
-            backoff="fixed",
-            base_delay_seconds=1,
-            jitter=False,
+        schedule_id, run = fire_once(
+            engine, processes, receiver.url, max_attempts=3, **FAST_FIXED_RETRY
         )
-        processes.ticker()
-        processes.worker()
-        [run] = finished(engine, schedule_id, 1)
         requests = receiver.wait_for(3)
     assert run.attempt_count == 3
     assert [a.error_class for a in attempts_of(engine, run.id)] == [
@@ -128,51 +131,22 @@ def test_a_retryable_failure_is_retried_under_the_same_run(engine, processes):
 
 
 def test_retry_after_is_honoured(engine, processes):
-    user_id = make_user(engine)
     with Receiver(responder=flaky(1, 429, {"Retry-After": "2"})) as receiver:
-        schedule_id = make_schedule(
-            engine,
-            user_id,
-            kind="once",
-            run_at=_soon(),
-            url=receiver.url,
-            max_attempts=2,
-            backoff="fixed",
-            base_delay_seconds=60,
-            jitter=False,
-        )
-        processes.ticker()
-        processes.worker()
-        finished(engine, schedule_id, 1)
+        retry_policy = {**FAST_FIXED_RETRY, "base_delay_seconds": 60}
+        fire_once(engine, processes, receiver.url, max_attempts=2, **retry_policy)
         first, second = receiver.wait_for(2)
     gap = (second.received_at - first.received_at).total_seconds()
     assert 1.5 <= gap < 10  # Retry-After: 2, not the 60 s backoff
 
 
 def test_a_run_whose_attempts_run_out_fails_and_can_be_replayed(engine, processes, redis_url):
-    from datetime import timedelta
-
-    from redis import Redis
-
     from hookboard.queueing import delivery_queue
     from hookboard.run_actions import replay
 
-    user_id = make_user(engine)
     with Receiver(status=500) as receiver:
-        schedule_id = make_schedule(
-            engine,
-            user_id,
-            kind="once",
-            run_at=_soon(),
-            url=receiver.url,
-            max_attempts=2,
-            backoff="fixed",
-            base_delay_seconds=1,
-            jitter=False,
+        schedule_id, run = fire_once(
+            engine, processes, receiver.url, ("failed",), max_attempts=2, **FAST_FIXED_RETRY
         )
-        processes.ticker()
-        processes.worker()
-        [run] = finished(engine, schedule_id, 1, statuses=("failed",))
         assert run.attempt_count == 2 and run.status_code == 500 and run.error_class == "http_5xx"
 
         receiver.set_response(status=200)
@@ -185,40 +159,18 @@ def test_a_run_whose_attempts_run_out_fails_and_can_be_replayed(engine, processe
 
 
 def test_a_client_error_is_not_retried(engine, processes):
-    user_id = make_user(engine)
     with Receiver(status=404) as receiver:
-        schedule_id = make_schedule(
-            engine,
-            user_id,
-            kind="once",
-            run_at=_soon(),
-            url=receiver.url,
-            max_attempts=5,
-        )
-        processes.ticker()
-        processes.worker()
-        [run] = finished(engine, schedule_id, 1, statuses=("failed",))
+        _, run = fire_once(engine, processes, receiver.url, ("failed",), max_attempts=5)
     assert run.attempt_count == 1
     assert run.error_class == "http_4xx"
 
 
 def test_loopback_is_refused_without_the_operator_allowing_it(engine, database_url, redis_url):
-    user_id = make_user(engine)
     with (
         Receiver() as receiver,
         EngineProcesses(database_url, redis_url, ALLOW_PRIVATE_TARGETS="false") as processes,
     ):
-        schedule_id = make_schedule(
-            engine,
-            user_id,
-            kind="once",
-            run_at=_soon(),
-            url=receiver.url,
-            max_attempts=3,
-        )
-        processes.ticker()
-        processes.worker()
-        [run] = finished(engine, schedule_id, 1, statuses=("failed",))
+        _, run = fire_once(engine, processes, receiver.url, ("failed",), max_attempts=3)
         assert receiver.requests == []
         assert receiver.connections == 0
     assert run.error_class == "ssrf_blocked"
