@@ -1,0 +1,109 @@
+"""/signing-secret over real HTTP, on both databases: the current secret, its
+rotation, and the grace period in which the old one still signs."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlmodel import Session, select
+
+from hookboard.delivery import _active_secrets
+from hookboard.models import SigningSecret, User
+from hookboard.signing import secret_key
+from tests.api.test_api_keys import bearer, create_key, seeded_user
+
+GRACE_SECONDS = 1.2
+API_SETTINGS = {"SIGNING_SECRET_GRACE_HOURS": str(GRACE_SECONDS / 3600)}
+
+
+def secrets_of(client: httpx.Client, headers) -> dict:
+    response = client.get("/signing-secret", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def active_secrets(engine, email: str) -> list[str]:
+    with Session(engine) as session:
+        user_id = session.exec(select(User.id).where(User.email == email)).one()
+        found = _active_secrets(session.connection(), {user_id}, datetime.now(UTC))
+    return found.get(user_id, [])
+
+
+def test_get_returns_the_current_secret_in_full(client, api_engine):
+    headers = seeded_user(api_engine)
+    body = secrets_of(client, headers)
+    assert set(body) == {"secret", "created_at", "previous"}
+    assert body["secret"].startswith("whsec_")
+    assert len(secret_key(body["secret"])) == 32
+    assert body["previous"] == []
+    assert secrets_of(client, headers) == body
+    assert active_secrets(api_engine, "alice@example.com") == [body["secret"]]
+
+
+def test_rotation_keeps_the_old_secret_signing_during_the_grace_period(client, api_engine):
+    headers = seeded_user(api_engine)
+    old = secrets_of(client, headers)["secret"]
+    before = datetime.now(UTC)
+    response = client.post("/signing-secret/rotate", headers=headers)
+    assert response.status_code == 200, response.text
+    rotated = response.json()
+    assert set(rotated) == {"secret", "created_at", "previous"}
+    assert rotated["secret"].startswith("whsec_") and rotated["secret"] != old
+    # The old secret is shown only by its prefix, with its expiry.
+    assert old not in response.text
+    [previous] = rotated["previous"]
+    assert set(previous) == {"secret_prefix", "expires_at"}
+    assert old.startswith(previous["secret_prefix"]) and len(previous["secret_prefix"]) < 12
+    expires_at = datetime.fromisoformat(previous["expires_at"])
+    grace = timedelta(seconds=GRACE_SECONDS)
+    assert (
+        before + grace - timedelta(seconds=5) < expires_at < before + grace + timedelta(seconds=5)
+    )
+    # The engine signs with both, newest first, until the old one expires.
+    assert active_secrets(api_engine, "alice@example.com") == [rotated["secret"], old]
+
+    time.sleep(max(0.0, (expires_at - datetime.now(UTC)).total_seconds()) + 0.2)
+    after = secrets_of(client, headers)
+    assert after["secret"] == rotated["secret"]
+    assert after["previous"] == []
+    assert active_secrets(api_engine, "alice@example.com") == [rotated["secret"]]
+
+
+def test_rotating_twice_leaves_two_previous_secrets(client, api_engine):
+    headers = seeded_user(api_engine)
+    first = secrets_of(client, headers)["secret"]
+    second = client.post("/signing-secret/rotate", headers=headers).json()["secret"]
+    third = client.post("/signing-secret/rotate", headers=headers).json()
+    assert [p["secret_prefix"] for p in third["previous"]] == [second[:10], first[:10]]
+    with Session(api_engine) as session:
+        rows = session.exec(select(SigningSecret).order_by(SigningSecret.id)).all()
+    assert [row.expires_at is None for row in rows] == [False, False, True]
+
+
+def test_secrets_are_per_user(client, api_engine):
+    alice = seeded_user(api_engine, "alice@example.com")
+    bob = seeded_user(api_engine, "bob@example.com")
+    alices = secrets_of(client, alice)["secret"]
+    assert secrets_of(client, bob)["secret"] != alices
+    assert client.post("/signing-secret/rotate", headers=bob).status_code == 200
+    assert secrets_of(client, alice) == {
+        **secrets_of(client, alice),
+        "secret": alices,
+        "previous": [],
+    }
+
+
+def test_a_write_key_rotates_and_a_read_key_only_reads(client, api_engine):
+    headers = seeded_user(api_engine)
+    write = bearer(create_key(client, headers, "w", "write")["key"])
+    read = bearer(create_key(client, headers, "r", "read")["key"])
+    assert client.post("/signing-secret/rotate", headers=write).status_code == 200
+    assert client.post("/signing-secret/rotate", headers=read).status_code == 403
+    assert secrets_of(client, read) == secrets_of(client, headers)
+
+
+def test_without_a_token_it_is_401(client):
+    assert client.get("/signing-secret").status_code == 401
+    assert client.post("/signing-secret/rotate").status_code == 401
