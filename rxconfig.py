@@ -3,6 +3,7 @@
 import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
+from hookboard.api.cors import cors_origins
 from hookboard.settings import get_settings
 
 settings = get_settings()
@@ -14,6 +15,8 @@ config = rx.Config(
     frontend_port=settings.port,
     backend_port=settings.port,
     show_built_with_reflex=False,
+    # Reflex's own CORS layer (default "*") must follow CORS_ORIGINS too.
+    cors_allowed_origins=cors_origins(settings),
     # Reflex's sitemap plugin wants a public deploy URL; a self-hosted app has none.
     disable_plugins=[SitemapPlugin],
 )

@@ -63,6 +63,36 @@ class Settings(BaseSettings):
         8, ge=1, le=64, description="httpx pools per worker; one big pool degrades."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_schedules_per_user: int = Field(
+        10_000, ge=1, description="Schedules one user may have; creating more is refused (409)."
+    )
+    max_webhook_body_bytes: int = Field(
+        262_144,
+        ge=0,
+        le=10_485_760,
+        description="Largest request body a schedule, target or test delivery may send.",
+    )
+    session_ttl_hours: float = Field(
+        24 * 14, gt=0, description="Lifetime of a login session token (dashboard or API)."
+    )
+    login_max_failures_per_email: int = Field(
+        10, ge=1, description="Failed logins for one email per window before 429."
+    )
+    login_max_failures_per_ip: int = Field(
+        50, ge=1, description="Failed logins from one client IP per window before 429."
+    )
+    login_failure_window_minutes: float = Field(
+        15, gt=0, description="Window over which failed logins are counted."
+    )
+    rate_limit_per_minute: int = Field(
+        600, ge=0, description="API requests per minute per API key or session; 0 = unlimited."
+    )
+    user_rate_limit_per_minute: int = Field(
+        1200, ge=0, description="API requests per minute per user, all keys; 0 = unlimited."
+    )
+    cors_origins: str = Field(
+        "", description="Comma-separated origins allowed to call the API; empty = same origin."
+    )
 
     @field_validator("redis_url")
     @classmethod

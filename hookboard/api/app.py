@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from hookboard import __version__
+from hookboard.api.cors import add_cors
 from hookboard.api.errors import install_error_handlers
 from hookboard.api.routes import health
 
@@ -16,6 +17,7 @@ def create_api() -> FastAPI:
         description="Cron for webhooks: schedules, deliveries and their logs.",
     )
     install_error_handlers(api)
+    add_cors(api)
     api.include_router(health.router)
     for router in _v1_routers():
         api.include_router(router, prefix=API_PREFIX)

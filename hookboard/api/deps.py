@@ -6,6 +6,13 @@
 A bearer token is either a dashboard/API session (`hbs_...`, full access) or
 an API key (`hbk_...`, scope `read` or `write`). Anything else is a 401;
 a read key on a write route is a 403.
+
+Every authenticated request counts against two per-minute limits in Redis, its
+key or session's (RATE_LIMIT_PER_MINUTE) and its user's
+(USER_RATE_LIMIT_PER_MINUTE); the answer carries `X-RateLimit-Limit`,
+`X-RateLimit-Remaining` and `X-RateLimit-Reset` (Unix time) of the tighter
+one, and past it a 429 `rate_limited` with `Retry-After`. Without Redis,
+requests go unlimited (see hookboard.ratelimit).
 """
 
 from __future__ import annotations
@@ -15,12 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request, Response
 from sqlmodel import Session, select
 
 from hookboard.api.errors import ApiError
 from hookboard.db import get_engine
 from hookboard.models import ApiKey, AuthSession, User
+from hookboard.ratelimit import api_limits, get_limiter, rate_limit_headers
+from hookboard.settings import get_settings
 from hookboard.tokens import API_KEY_PREFIX, SESSION_PREFIX, hash_token
 
 # last_used_at is written at most this often per key, not on every request.
@@ -60,15 +69,50 @@ def bearer_token(authorization: str | None) -> str:
 
 
 def get_principal(
-    session: SessionDep, authorization: Annotated[str | None, Header()] = None
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    authorization: Annotated[str | None, Header()] = None,
 ) -> Principal:
     token = bearer_token(authorization)
     now = datetime.now(UTC)
     if token.startswith(SESSION_PREFIX):
-        return _session_principal(session, token, now)
-    if token.startswith(API_KEY_PREFIX):
-        return _api_key_principal(session, token, now)
-    raise _unauthorized()
+        principal = _session_principal(session, token, now)
+    elif token.startswith(API_KEY_PREFIX):
+        principal = _api_key_principal(session, token, now)
+    else:
+        raise _unauthorized()
+    headers = enforce_rate_limit(principal)
+    response.headers.update(headers)
+    # For error handlers: a route's own errors are new responses, without them.
+    request.state.rate_limit_headers = headers
+    return principal
+
+
+def enforce_rate_limit(principal: Principal) -> dict[str, str]:
+    """Count the request; its X-RateLimit-* headers, or a 429 past the limit."""
+    if principal.api_key_id is not None:
+        credential = f"key:{principal.api_key_id}"
+    else:
+        credential = f"session:{principal.session_id}"
+    limits = api_limits(get_settings(), user_id=principal.user_id, credential=credential)
+    if not limits:
+        return {}
+    limiter = get_limiter()
+    verdict = limiter.hit(*limits)
+    if verdict is None:  # Redis unavailable: serve the request
+        return {}
+    usage = verdict.report
+    headers = rate_limit_headers(usage)
+    if not verdict.allowed:
+        retry_after = usage.retry_after(limiter.clock())
+        raise ApiError(
+            429,
+            f"rate limit of {usage.limit} requests per minute exceeded; retry in {retry_after} s",
+            code="rate_limited",
+            headers={**headers, "Retry-After": str(retry_after)},
+        )
+    return headers
 
 
 def _session_principal(session: Session, token: str, now: datetime) -> Principal:

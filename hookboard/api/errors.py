@@ -69,22 +69,29 @@ def field_path(location: tuple) -> str | None:
     return ".".join(parts) or None
 
 
+def _rate_limit_headers(request: Request) -> dict[str, str]:
+    # Set by the auth dependency; a route's own error is a new response without them.
+    return dict(getattr(request.state, "rate_limit_headers", None) or {})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, error: ApiError):
-        return error_response(error.status, error.code, error.message, error.field, error.headers)
+    async def _api_error(request: Request, error: ApiError):
+        headers = {**_rate_limit_headers(request), **error.headers}
+        return error_response(error.status, error.code, error.message, error.field, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, error: RequestValidationError):
+    async def _validation_error(request: Request, error: RequestValidationError):
         first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid input"}
         message = str(first.get("msg", "invalid input")).removeprefix("Value error, ")
         field = field_path(tuple(first.get("loc", ())))
-        return error_response(422, "validation_error", message, field)
+        return error_response(422, "validation_error", message, field, _rate_limit_headers(request))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, error: StarletteHTTPException):
+    async def _http_error(request: Request, error: StarletteHTTPException):
         code = STATUS_CODES.get(error.status_code, "error")
-        return error_response(error.status_code, code, str(error.detail), None, error.headers)
+        headers = {**_rate_limit_headers(request), **(error.headers or {})}
+        return error_response(error.status_code, code, str(error.detail), None, headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, error: Exception):
