@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, bindparam, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hookboard.firing import IN_FLIGHT, plan_firing
@@ -201,7 +201,12 @@ def recover_stale_runs(
     engine: Engine, now: datetime, *, lease_grace: timedelta, limit: int = 1000
 ) -> list[int]:
     """Unfinished runs whose lease ran out: their job was lost (a crash, Redis
-    restarted empty). Extend the lease and return them for queueing again."""
+    restarted empty). Extend the lease and return them for queueing again.
+
+    A `running` run whose worker died goes back to `pending`, so the next
+    claim accepts it; a still-alive slow worker may then deliver it a second
+    time (at least once, same webhook-id).
+    """
     with engine.begin() as connection:
         query = (
             select(runs.c.id)
@@ -214,6 +219,14 @@ def recover_stale_runs(
         stale = list(connection.execute(query).scalars())
         if stale:
             connection.execute(
-                update(runs).where(runs.c.id.in_(stale)).values(lease_expires_at=now + lease_grace)
+                update(runs)
+                .where(runs.c.id.in_(stale))
+                .values(
+                    lease_expires_at=now + lease_grace,
+                    status=case(
+                        (runs.c.status == RunStatus.running, RunStatus.pending),
+                        else_=runs.c.status,
+                    ),
+                )
             )
     return stale

@@ -71,12 +71,14 @@ def plan_firing(
     misfire: str,
     misfire_grace: timedelta,
 ) -> FiringPlan:
-    """One firing for `due_at`, then the first instant after now.
+    """One firing for `due_at`, then the next instant not yet missed.
 
-    Firings missed while nothing ran collapse into that one firing
-    (`coalesce`) or are dropped when it is later than the grace (`skip`).
+    An instant is missed once it is more than the grace in the past. Missed
+    instants collapse into this one firing (`coalesce`) or are dropped
+    (`skip`); instants within the grace still fire one by one, so a ticker
+    that runs a little late catches up without losing any.
     """
-    following = next_fire_after(spec_for(schedule), max(due_at, now))
+    following = next_fire_after(spec_for(schedule), max(due_at, now - misfire_grace))
     missed = now - due_at > misfire_grace
     fire_at = None if (missed and misfire == "skip") else due_at
     return FiringPlan(fire_at=fire_at, next_run_at=following)

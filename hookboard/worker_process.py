@@ -7,6 +7,7 @@ import logging
 from rq import SimpleWorker
 
 from hookboard.jobs import get_runtime, shutdown_runtime
+from hookboard.process_guard import children_die_with_this_process
 from hookboard.queueing import delivery_queue
 from hookboard.redis_client import get_redis
 from hookboard.startup import exit_on_bad_settings
@@ -15,6 +16,7 @@ from hookboard.startup import exit_on_bad_settings
 def main() -> None:
     settings = exit_on_bad_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s worker %(message)s")
+    children_die_with_this_process()  # RQ's forked scheduler must not outlive us
     get_runtime()  # open the HTTP pools before the first job arrives
     queue = delivery_queue(get_redis(), settings.queue_name)
     # SimpleWorker: no fork per job (a fork costs ~15 ms here); with_scheduler

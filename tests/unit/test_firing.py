@@ -36,14 +36,22 @@ def test_coalesce_fires_once_for_all_missed_instants():
     now = T0 + timedelta(seconds=95)
     plan = plan_firing(every(10, T0), T0, now, misfire="coalesce", misfire_grace=GRACE)
     assert plan.fire_at == T0
-    assert plan.next_run_at == T0 + timedelta(seconds=100)
+    # T0+10 .. T0+60 are missed (over 30 s late); T0+70 onwards are merely late.
+    assert plan.next_run_at == T0 + timedelta(seconds=70)
 
 
 def test_skip_drops_a_firing_later_than_the_grace():
     now = T0 + timedelta(seconds=95)
     plan = plan_firing(every(10, T0), T0, now, misfire="skip", misfire_grace=GRACE)
     assert plan.fire_at is None
-    assert plan.next_run_at == T0 + timedelta(seconds=100)
+    assert plan.next_run_at == T0 + timedelta(seconds=70)
+
+
+def test_a_late_ticker_within_the_grace_loses_no_instant():
+    now = T0 + timedelta(seconds=1.5)
+    plan = plan_firing(every(1, T0), T0, now, misfire="coalesce", misfire_grace=GRACE)
+    assert plan.fire_at == T0
+    assert plan.next_run_at == T0 + timedelta(seconds=1)
 
 
 def test_skip_still_fires_a_firing_within_the_grace():
