@@ -57,6 +57,9 @@ def trigger_run(session: Session, *, schedule: Schedule, now: datetime, lease_un
     )
     session.add(run)
     session.flush()
+    # Like a scheduled firing, a manual run in flight holds back overlapping ones.
+    schedule.last_run_id = run.id
+    session.add(schedule)
     return run
 
 

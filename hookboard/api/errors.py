@@ -64,9 +64,13 @@ def error_response(
 
 
 def field_path(location: tuple) -> str | None:
-    """('body', 'request', 'url') -> 'request.url'; ('query', 'limit') -> 'limit'."""
-    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
-    return ".".join(parts) or None
+    """('body', 'request', 'url') -> 'request.url'; ('query', 'limit') -> 'limit'.
+
+    Only the leading source is dropped: ('body', 'request', 'body') is 'request.body'.
+    """
+    if location and location[0] in ("body", "query", "path", "header", "cookie"):
+        location = location[1:]
+    return ".".join(str(part) for part in location) or None
 
 
 def _rate_limit_headers(request: Request) -> dict[str, str]:

@@ -1,0 +1,120 @@
+"""/runs: the delivery log, newest first, and replaying a failed run.
+
+Pagination is keyset on id (newest first) through an opaque cursor, so a page
+a million rows deep is as fast as the first. Another user's run answers 404
+exactly as a missing one.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from hookboard import crud, run_actions
+from hookboard import schedule_service as service
+from hookboard.api.deps import Caller, SessionDep, WriteCaller
+from hookboard.api.errors import ApiError, not_found
+from hookboard.api.routes.schedules import Cursor, Limit, service_errors
+from hookboard.api.schemas import (
+    AttemptPublic,
+    ReplayResponse,
+    RunDetail,
+    RunPage,
+    RunPublic,
+    RunStatusName,
+)
+from hookboard.models import RunStatus
+from hookboard.queueing import delivery_queue
+from hookboard.redis_client import get_redis
+from hookboard.settings import get_settings
+
+log = logging.getLogger("hookboard.api")
+
+router = APIRouter(prefix="/runs", tags=["runs"])
+
+Instant = Annotated[
+    datetime | None,
+    Query(description="ISO 8601; without an offset it is read as UTC. Bounds scheduled_for."),
+]
+
+
+def _aware(value: datetime | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ApiError(422, "date-time out of range", field=field) from None
+
+
+@router.get("", response_model=RunPage)
+def list_runs(
+    session: SessionDep,
+    caller: Caller,
+    schedule_id: Annotated[int | None, Query()] = None,
+    status: RunStatusName | None = None,
+    since: Instant = None,
+    until: Instant = None,
+    limit: Limit = service.DEFAULT_PAGE_SIZE,
+    cursor: Cursor = None,
+) -> RunPage:
+    """Newest first; `since`/`until` bound the instant each run was scheduled for."""
+    with service_errors():
+        page = service.list_runs(
+            session,
+            user_id=caller.user_id,
+            schedule_id=schedule_id,
+            status=status,
+            since=_aware(since, "since"),
+            until=_aware(until, "until"),
+            limit=limit,
+            cursor=cursor,
+        )
+    return RunPage(items=[RunPublic.of(run) for run in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/{run_id}", response_model=RunDetail)
+def get_run(run_id: int, session: SessionDep, caller: Caller) -> RunDetail:
+    """The run with every attempt: what was sent (secrets masked) and what came back."""
+    with service_errors():
+        run = service.get_run(session, user_id=caller.user_id, run_id=run_id)
+    attempts = service.run_attempts(session, run=run)
+    return RunDetail(
+        **RunPublic.of(run).model_dump(), attempts=[AttemptPublic.of(a) for a in attempts]
+    )
+
+
+@router.post("/{run_id}/replay", status_code=202, response_model=ReplayResponse)
+def replay_run(run_id: int, session: SessionDep, caller: WriteCaller) -> ReplayResponse:
+    """One more attempt for a failed run (same run, same webhook-id); 409 otherwise."""
+    with service_errors():
+        run = service.get_run(session, user_id=caller.user_id, run_id=run_id)
+    if run.status != RunStatus.failed:
+        raise _not_replayable(run.status)
+    # End this transaction first: on SQLite it holds the write lock the replay needs.
+    session.commit()
+    settings = get_settings()
+    try:
+        run_actions.replay(
+            session.get_bind(),
+            delivery_queue(get_redis(), settings.queue_name),
+            run_id=run_id,
+            lease_grace=timedelta(seconds=settings.lease_grace_seconds),
+        )
+    except crud.NotReplayableError:
+        session.refresh(run)
+        raise _not_replayable(run.status) from None
+    except run_actions.GoneError:
+        raise not_found("run") from None
+    return ReplayResponse(run_id=run_id)
+
+
+def _not_replayable(status: str) -> ApiError:
+    return ApiError(
+        409, f"only a failed run can be replayed (this one is {status})", code="not_replayable"
+    )

@@ -1,0 +1,332 @@
+"""/schedules: create, list, read, edit, delete, pause, resume, trigger, stats, preview.
+
+Another user's schedule answers 404 exactly as a missing one, on every route.
+Every change to a schedule's timing or status wakes the tickers through Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from redis.exceptions import RedisError
+
+from hookboard import idempotency, run_actions
+from hookboard import schedule_service as service
+from hookboard.api.deps import Caller, Principal, SessionDep, WriteCaller
+from hookboard.api.errors import ApiError, not_found
+from hookboard.api.schemas import (
+    PreviewRequest,
+    PreviewResponse,
+    ScheduleCreate,
+    SchedulePage,
+    SchedulePublic,
+    ScheduleStatsOut,
+    ScheduleStatusName,
+    ScheduleUpdate,
+    TriggerResponse,
+)
+from hookboard.queueing import delivery_queue, wake_tickers
+from hookboard.redis_client import get_redis
+from hookboard.settings import get_settings
+
+log = logging.getLogger("hookboard.api")
+
+router = APIRouter(prefix="/schedules", tags=["schedules"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Retrying with the same key returns the first answer (kept 24 h).",
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)]
+Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of a page.")]
+STATS_WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7)}
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+@lru_cache
+def service_config() -> service.ServiceConfig:
+    return service.ServiceConfig.from_settings(get_settings())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """Service errors as the API's one error shape."""
+    try:
+        yield
+    except service.InvalidInput as error:
+        raise ApiError(422, error.message, field=error.field) from None
+    except service.NotFound as error:
+        raise not_found(error.what) from None
+    except service.Conflict as error:
+        raise ApiError(409, error.message, code=error.code, field=error.field) from None
+
+
+def unavailable(message: str) -> ApiError:
+    return ApiError(503, message, code="unavailable")
+
+
+def wake() -> None:
+    """Tickers sleep until the earliest next_run_at; a change must cut that short.
+    Without Redis they still wake within TICKER_MAX_IDLE_SECONDS."""
+    try:
+        wake_tickers(get_redis(), get_settings().queue_name)
+    except RedisError:
+        log.warning("could not wake the tickers; they notice within their idle limit")
+
+
+def idempotent(
+    *,
+    caller: Principal,
+    key: str | None,
+    request: Request,
+    response: Response,
+    payload: Any,
+    produce: Callable[[], tuple[int, Any]],
+) -> Any:
+    """Run `produce` (-> status, JSON body) at most once per Idempotency-Key."""
+    if key is None:
+        status, body = produce()
+        response.status_code = status
+        return body
+    try:
+        stored = idempotency.run_once(
+            get_redis(),
+            namespace=get_settings().queue_name,
+            user_id=caller.user_id,
+            key=key,
+            request_fingerprint=idempotency.fingerprint(request.method, request.url.path, payload),
+            produce=produce,
+        )
+    except idempotency.InvalidIdempotencyKey as error:
+        raise ApiError(422, str(error), field="Idempotency-Key") from None
+    except idempotency.IdempotencyKeyReused as error:
+        raise ApiError(
+            422, str(error), code="idempotency_key_reused", field="Idempotency-Key"
+        ) from None
+    except idempotency.IdempotencyInProgress as error:
+        raise ApiError(409, str(error), code="idempotency_in_progress") from None
+    except RedisError:
+        raise unavailable("Idempotency-Key cannot be honoured: Redis is unavailable") from None
+    response.status_code = stored.status
+    if stored.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return stored.body
+
+
+def _public(session, schedule) -> SchedulePublic:
+    last = service.last_runs(session, [schedule.id]).get(schedule.id)
+    return SchedulePublic.of(schedule, last)
+
+
+# --------------------------------------------------------------------------- routes
+
+
+@router.post("/preview", response_model=PreviewResponse)
+def preview(body: PreviewRequest, caller: Caller) -> PreviewResponse:
+    """Words for a timing and its next firings after max(starts_at, now), without saving."""
+    with service_errors():
+        result = service.preview_schedule(body.timing_fields(), now=utcnow(), count=body.count)
+    zone = ZoneInfo(body.timezone)
+    return PreviewResponse(
+        description=result.description,
+        timezone=body.timezone,
+        next=[instant.astimezone(zone) for instant in result.next],
+    )
+
+
+@router.post("", status_code=201, response_model=SchedulePublic)
+def create_schedule(
+    body: ScheduleCreate,
+    session: SessionDep,
+    caller: WriteCaller,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """A new schedule; its first firing is planned from now (or `starts_at`)."""
+
+    def produce() -> tuple[int, Any]:
+        with service_errors():
+            schedule = service.create_schedule(
+                session,
+                user_id=caller.user_id,
+                fields=body.to_fields(),
+                now=utcnow(),
+                config=service_config(),
+                paused=body.paused,
+            )
+        session.commit()
+        wake()
+        return 201, SchedulePublic.of(schedule, None).model_dump(mode="json")
+
+    payload = body.model_dump(mode="json")
+    return idempotent(
+        caller=caller,
+        key=idempotency_key,
+        request=request,
+        response=response,
+        payload=payload,
+        produce=produce,
+    )
+
+
+@router.get("", response_model=SchedulePage)
+def list_schedules(
+    session: SessionDep,
+    caller: Caller,
+    status: ScheduleStatusName | None = None,
+    limit: Limit = service.DEFAULT_PAGE_SIZE,
+    cursor: Cursor = None,
+) -> SchedulePage:
+    """Oldest first; follow `next_cursor` until it is null."""
+    with service_errors():
+        page = service.list_schedules(
+            session, user_id=caller.user_id, status=status, limit=limit, cursor=cursor
+        )
+    last = service.last_runs(session, [schedule.id for schedule in page.items])
+    return SchedulePage(
+        items=[SchedulePublic.of(s, last.get(s.id)) for s in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get("/{schedule_id}", response_model=SchedulePublic)
+def get_schedule(schedule_id: int, session: SessionDep, caller: Caller) -> SchedulePublic:
+    with service_errors():
+        schedule = service.get_schedule(session, user_id=caller.user_id, schedule_id=schedule_id)
+    return _public(session, schedule)
+
+
+@router.patch("/{schedule_id}", response_model=SchedulePublic)
+def update_schedule(
+    schedule_id: int, body: ScheduleUpdate, session: SessionDep, caller: WriteCaller
+) -> SchedulePublic:
+    """Change only the fields given; next_run_at is recomputed when the timing changes."""
+    with service_errors():
+        schedule = service.update_schedule(
+            session,
+            user_id=caller.user_id,
+            schedule_id=schedule_id,
+            changes=body.to_changes(),
+            now=utcnow(),
+            config=service_config(),
+        )
+    session.commit()
+    wake()
+    return _public(session, schedule)
+
+
+@router.delete("/{schedule_id}", status_code=204, response_class=Response)
+def delete_schedule(schedule_id: int, session: SessionDep, caller: WriteCaller) -> None:
+    """The schedule and its runs and attempts."""
+    with service_errors():
+        service.delete_schedule(session, user_id=caller.user_id, schedule_id=schedule_id)
+    session.commit()
+    wake()
+
+
+@router.post("/{schedule_id}/pause", response_model=SchedulePublic)
+def pause_schedule(schedule_id: int, session: SessionDep, caller: WriteCaller) -> SchedulePublic:
+    with service_errors():
+        schedule = service.pause_schedule(
+            session, user_id=caller.user_id, schedule_id=schedule_id, now=utcnow()
+        )
+    session.commit()
+    wake()
+    return _public(session, schedule)
+
+
+@router.post("/{schedule_id}/resume", response_model=SchedulePublic)
+def resume_schedule(schedule_id: int, session: SessionDep, caller: WriteCaller) -> SchedulePublic:
+    """Active again; the next firing is computed from now (missed ones are not made up)."""
+    with service_errors():
+        schedule = service.resume_schedule(
+            session, user_id=caller.user_id, schedule_id=schedule_id, now=utcnow()
+        )
+    session.commit()
+    wake()
+    return _public(session, schedule)
+
+
+@router.post("/{schedule_id}/trigger", status_code=202, response_model=TriggerResponse)
+def trigger_schedule(
+    schedule_id: int,
+    session: SessionDep,
+    caller: WriteCaller,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Run now, whatever the schedule's status: one run, delivered like any other."""
+    with service_errors():
+        service.get_schedule(session, user_id=caller.user_id, schedule_id=schedule_id)
+    user_id = caller.user_id
+    # End this transaction first: on SQLite it holds the write lock the trigger needs.
+    session.commit()
+    settings = get_settings()
+
+    def produce() -> tuple[int, Any]:
+        try:
+            run_id = run_actions.trigger_now(
+                session.get_bind(),
+                delivery_queue(get_redis(), settings.queue_name),
+                schedule_id=schedule_id,
+                lease_grace=timedelta(seconds=settings.lease_grace_seconds),
+            )
+        except run_actions.GoneError:
+            raise not_found("schedule") from None
+        return 202, {"run_id": run_id}
+
+    return idempotent(
+        caller=caller,
+        key=idempotency_key,
+        request=request,
+        response=response,
+        payload={"schedule_id": schedule_id, "user_id": user_id},
+        produce=produce,
+    )
+
+
+@router.get("/{schedule_id}/stats", response_model=ScheduleStatsOut)
+def schedule_stats(
+    schedule_id: int,
+    session: SessionDep,
+    caller: Caller,
+    window: Literal["24h", "7d"] = "24h",
+) -> ScheduleStatsOut:
+    """Runs of the window by outcome, success rate, latency and fire-lag percentiles."""
+    with service_errors():
+        stats = service.schedule_stats(
+            session,
+            user_id=caller.user_id,
+            schedule_id=schedule_id,
+            window=STATS_WINDOWS[window],
+            now=utcnow(),
+        )
+    return ScheduleStatsOut(
+        schedule_id=stats.schedule_id,
+        window=window,
+        since=stats.since,
+        until=stats.until,
+        runs=stats.runs,
+        success_rate=stats.success_rate,
+        latency_ms=stats.latency_ms,
+        fire_lag_ms=stats.fire_lag_ms,
+        sample_size=stats.sample_size,
+    )
