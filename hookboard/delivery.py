@@ -212,9 +212,21 @@ def record_outcomes(
         if retry:
             retries.append(retry)
     with engine.begin() as connection:
-        _insert_attempts(connection, [_attempt_row(item) for item in delivered])
-        connection.execute(_run_update(), run_updates)
-    return retries
+        # A run deleted meanwhile (its schedule was deleted) has nothing left to
+        # record; one such run must not fail the whole batch on a foreign key.
+        alive = _lock_existing_runs(connection, [item.run.run_id for item in delivered])
+        kept = [item for item in delivered if item.run.run_id in alive]
+        if kept:
+            _insert_attempts(connection, [_attempt_row(item) for item in kept])
+            connection.execute(_run_update(), [u for u in run_updates if u["b_id"] in alive])
+    return [retry for retry in retries if retry.run_id in alive]
+
+
+def _lock_existing_runs(connection: Connection, run_ids: list[int]) -> set[int]:
+    query = select(runs.c.id).where(runs.c.id.in_(run_ids))
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update()  # a concurrent delete waits for this write
+    return set(connection.execute(query).scalars())
 
 
 def _run_transition(item: Delivered, now: datetime, lease_grace: timedelta, rng):

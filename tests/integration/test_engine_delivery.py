@@ -12,7 +12,10 @@ from redis import Redis
 from sqlmodel import Session, select
 from standardwebhooks.webhooks import Webhook
 
-from hookboard.models import SigningSecret
+from hookboard.attempt import AttemptOutcome
+from hookboard.delivery import Delivered, claim_runs, record_outcomes
+from hookboard.dispatch import dispatch_due
+from hookboard.models import Schedule, SigningSecret
 from hookboard.queueing import wake_tickers
 from tests.support.engine import (
     EngineProcesses,
@@ -266,3 +269,26 @@ def test_a_change_wakes_a_sleeping_ticker(engine, database_url, redis_url):
         wake_tickers(Redis.from_url(redis_url), processes.queue_name)
         [run] = finished(engine, schedule_id, 1)
     assert (run.created_at - woken_at).total_seconds() < 10
+
+
+def test_deleting_a_schedule_mid_delivery_spoils_no_other_run(engine):
+    """Two runs finish in one batch; one's schedule was deleted meanwhile."""
+    user_id = make_user(engine)
+    kept_id = make_schedule(engine, user_id, kind="once", run_at=_soon(), url="http://a.test/")
+    doomed_id = make_schedule(engine, user_id, kind="once", run_at=_soon(), url="http://b.test/")
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    grace = timedelta(seconds=30)
+    run_ids = dispatch_due(engine, now, limit=10, misfire_grace=grace, lease_grace=grace).run_ids
+    claimed = claim_runs(engine, run_ids, now, lease_grace=grace)
+    with Session(engine) as session:
+        session.delete(session.get(Schedule, doomed_id))
+        session.commit()
+    outcome = AttemptOutcome(now, 12.0, 200, {}, "ok", "success", None, None)
+    batch = [Delivered(run, outcome, dict(run.request.headers)) for run in claimed]
+
+    record_outcomes(engine, batch, now, lease_grace=grace)
+
+    [kept] = runs_of(engine, kept_id)
+    assert kept.status == "succeeded"
+    assert len(attempts_of(engine, kept.id)) == 1
+    assert runs_of(engine, doomed_id) == []
