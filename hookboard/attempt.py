@@ -30,7 +30,7 @@ from hookboard.netguard import (
     Resolver,
     aresolve_and_check,
 )
-from hookboard.pinned_transport import pinned, pinned_transport
+from hookboard.pinned_transport import PinnedTransport, pinned
 
 ERROR_CLASSES = (
     "success",
@@ -97,7 +97,7 @@ def make_client(
         trust_env=False,
         follow_redirects=False,
         cookies=no_cookies,
-        transport=pinned_transport(max_connections=max_connections, verify=verify),
+        transport=PinnedTransport(max_connections=max_connections, verify=verify),
     )
 
 

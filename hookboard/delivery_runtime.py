@@ -3,9 +3,9 @@
 An RQ job costs a few milliseconds, and a receiver may take seconds to
 answer, so a job does not wait for its requests: it claims its runs, hands
 them to this runtime's event loop (blocking only while the worker is at
-capacity) and returns. The loop sends through several small httpx pools
-(one large pool degrades past ~10 concurrent requests here); a writer
-thread records finished attempts in batches. The database lease, not RQ's
+capacity) and returns. The loop sends through httpx over aiohttp's
+connection pool (see pinned_transport); a writer thread records finished
+attempts in batches. The database lease, not RQ's
 job state, guarantees that a run whose worker died is delivered again.
 """
 

@@ -60,7 +60,7 @@ class Settings(BaseSettings):
         256, ge=1, le=10_000, description="Concurrent requests per worker process."
     )
     worker_http_clients: int = Field(
-        8, ge=1, le=64, description="httpx pools per worker; one big pool degrades."
+        1, ge=1, le=64, description="HTTP connection pools per worker process."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_schedules_per_user: int = Field(
