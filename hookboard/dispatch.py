@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, bindparam, case, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, and_, bindparam, case, select, text, update
+from sqlalchemy.dialects import sqlite
 
 from hookboard.firing import IN_FLIGHT, plan_firing
 from hookboard.models import Run, RunStatus, Schedule, ScheduleStatus
@@ -131,18 +131,45 @@ def _new_run(row, fire_at: datetime, status: str, now: datetime, lease_until: da
     }
 
 
+RUN_INSERT_COLUMNS = (
+    ("user_id", "bigint"),
+    ("schedule_id", "bigint"),
+    ("scheduled_for", "timestamptz"),
+    ("trigger", "varchar"),
+    ("status", "varchar"),
+    ("attempt_count", "integer"),
+    ("max_attempts", "integer"),
+    ("created_at", "timestamptz"),
+    ("finished_at", "timestamptz"),
+    ("lease_expires_at", "timestamptz"),
+)
+# PostgreSQL: one statement text whatever the batch size (arrays, unnest), so
+# the driver does not parse a new multi-row INSERT on every tick.
+_PG_INSERT_RUNS = text(
+    "INSERT INTO runs ("
+    + ", ".join(f'"{name}"' for name, _ in RUN_INSERT_COLUMNS)
+    + ") SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in RUN_INSERT_COLUMNS)
+    + ") ON CONFLICT (schedule_id, scheduled_for) DO NOTHING"
+    " RETURNING id, schedule_id, status"
+)
+
+
 def _insert_runs(connection: Connection, new_runs: list[dict]) -> dict[int, tuple[int, str]]:
     """Insert the runs; a firing already recorded is left alone. Returns
     schedule_id -> (run id, status) for the rows actually inserted."""
     if not new_runs:
         return {}
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(runs)
-        .on_conflict_do_nothing(index_elements=["schedule_id", "scheduled_for"])
-        .returning(runs.c.id, runs.c.schedule_id, runs.c.status)
-    )
-    result = connection.execute(statement, new_runs)
+    if connection.dialect.name == "postgresql":
+        columns = {name: [run[name] for run in new_runs] for name, _ in RUN_INSERT_COLUMNS}
+        result = connection.execute(_PG_INSERT_RUNS, columns)
+    else:
+        statement = (
+            sqlite.insert(runs)
+            .on_conflict_do_nothing(index_elements=["schedule_id", "scheduled_for"])
+            .returning(runs.c.id, runs.c.schedule_id, runs.c.status)
+        )
+        result = connection.execute(statement, new_runs)
     return {row.schedule_id: (row.id, row.status) for row in result}
 
 

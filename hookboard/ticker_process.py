@@ -29,6 +29,9 @@ from hookboard.startup import exit_on_bad_settings
 log = logging.getLogger("hookboard.ticker")
 
 DISPATCH_LIMIT = 500  # due schedules per transaction
+# Under load, gather due firings this long into one transaction and fewer,
+# fuller RQ jobs, instead of one tiny batch per millisecond.
+MIN_TICK_GAP_SECONDS = 0.02
 RECOVERY_INTERVAL_SECONDS = 5.0
 RETENTION_INTERVAL_SECONDS = 600.0
 ERROR_BACKOFF_SECONDS = 1.0
@@ -43,6 +46,7 @@ class Ticker:
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self._next_recovery = 0.0
+        self._last_tick = 0.0
         self._next_retention = time.monotonic() + 60
 
     def run_forever(self) -> None:
@@ -59,6 +63,7 @@ class Ticker:
 
     def tick(self) -> bool:
         """One round; True when more is due right away."""
+        self._last_tick = time.monotonic()
         now = datetime.now(UTC)
         result = dispatch_due(
             self.engine,
@@ -96,6 +101,7 @@ class Ticker:
         if due is not None:
             timeout = min(max((due - datetime.now(UTC)).total_seconds(), 0.0), max_idle)
         timeout = min(timeout, max(self._next_recovery - time.monotonic(), 0.0))
+        timeout = max(timeout, self._last_tick + MIN_TICK_GAP_SECONDS - time.monotonic())
         if timeout > 0 and self.wake.wait(timeout):
             self.wake.clear()
 
