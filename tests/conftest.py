@@ -4,8 +4,10 @@ PostgreSQL database, each migrated with Alembic exactly as production is."""
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from redis import Redis
@@ -23,6 +25,15 @@ from tests.support.redis_server import test_redis_url
 
 # Processes started by tests must never touch the developer's own data.
 os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="hookboard-test-data-")
+
+# No DNS query leaves the machine: this process and every Python process the
+# tests start resolve only loopback names (see support/offline/sitecustomize.py).
+_OFFLINE = str(Path(__file__).parent / "support" / "offline")
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_OFFLINE, *filter(None, [os.environ.get("PYTHONPATH")])]
+)
+sys.path.insert(0, _OFFLINE)
+import sitecustomize  # noqa: E402, F401  (applies the guard to this process too)
 
 _postgres_skip_reason: str | None = None
 
