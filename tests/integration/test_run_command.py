@@ -5,6 +5,7 @@ import subprocess
 import time
 import urllib.request
 
+import httpx
 import pytest
 
 from hookboard.local_redis import answers
@@ -44,6 +45,7 @@ def test_run_starts_web_ticker_worker_and_its_own_redis(tmp_path):
         assert b'"redis":{"ok":true' in ready
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as page:
             assert page.status == 200
+        _assert_the_api_answers_through_the_app(f"http://127.0.0.1:{port}/api/v1")
         assert (tmp_path / "hookboard.db").exists()
     finally:
         launcher.send_signal(signal.SIGINT)
@@ -52,3 +54,28 @@ def test_run_starts_web_ticker_worker_and_its_own_redis(tmp_path):
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
     assert not answers(f"redis://127.0.0.1:{redis_port}/0"), "its own Redis was left running"
+
+
+def _assert_the_api_answers_through_the_app(api: str) -> None:
+    """The FastAPI routes are mounted in the Reflex app, on its one port."""
+    with httpx.Client(base_url=api, timeout=30) as client:
+        signup = client.post(
+            "/auth/signup", json={"email": "run@example.com", "password": "long enough"}
+        )
+        assert signup.status_code == 201, signup.text
+        headers = {"Authorization": f"Bearer {signup.json()['token']}"}
+        created = client.post(
+            "/schedules",
+            headers=headers,
+            json={
+                "name": "smoke",
+                "kind": "interval",
+                "every": 1,
+                "unit": "hours",
+                "request": {"url": "https://example.com/hook"},
+                "paused": True,  # never fires: tests send nothing beyond loopback
+            },
+        )
+        assert created.status_code == 201, created.text
+        listed = client.get("/schedules", headers=headers).json()
+        assert [item["name"] for item in listed["items"]] == ["smoke"]
