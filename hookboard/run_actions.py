@@ -55,4 +55,6 @@ def _enqueue(queue: Queue, run_id: int) -> None:
     try:
         enqueue_runs(queue, [run_id], batch_size=1)
     except RedisError:
-        log.warning("run %s recorded but not queued (Redis unavailable); recovery queues it", run_id)
+        log.warning(
+            "run %s recorded but not queued (Redis unavailable); recovery queues it", run_id
+        )
