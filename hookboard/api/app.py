@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from hookboard import __version__
 from hookboard.api.cors import add_cors
-from hookboard.api.errors import install_error_handlers
+from hookboard.api.errors import ERROR_RESPONSES, install_error_handlers
 from hookboard.api.routes import health
 
 API_PREFIX = "/api/v1"
@@ -20,7 +20,7 @@ def create_api() -> FastAPI:
     add_cors(api)
     api.include_router(health.router)
     for router in _v1_routers():
-        api.include_router(router, prefix=API_PREFIX)
+        api.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     return api
 
 

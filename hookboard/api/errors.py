@@ -13,6 +13,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("hookboard.api")
@@ -28,6 +29,24 @@ STATUS_CODES = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+}
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+# Documented on every /api/v1 route, so the OpenAPI schema says what errors look like.
+ERROR_RESPONSES = {
+    status: {"model": ErrorBody, "description": code.replace("_", " ")}
+    for status, code in STATUS_CODES.items()
+    if status in (400, 401, 403, 404, 409, 422, 429)
 }
 
 
