@@ -14,19 +14,31 @@ from sqlmodel import Session
 from hookboard.settings import get_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Connections per process. A request holds at most two at once (its session,
+# plus a short write of its own), so the API admits POOL_CAPACITY // 2
+# requests at a time and never waits on the pool (see api/admission.py).
+POOL_SIZE = 10
+POOL_OVERFLOW = 20
+POOL_CAPACITY = POOL_SIZE + POOL_OVERFLOW
+# Execution option: a read-only unit of work. On SQLite it begins DEFERRED, so
+# readers share the WAL snapshot instead of queueing for the write lock.
+READ_ONLY = "hookboard_read_only"
 
 
 def make_engine(url: str, **kwargs) -> Engine:
     """An engine tuned for its backend; SQLite gets WAL and explicit transactions."""
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, **kwargs
+    )
 
 
 def _sqlite_engine(url: str, **kwargs) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, **kwargs}
     engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -46,7 +58,9 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
         # IMMEDIATE takes the write lock up front, so a transaction that reads
         # then writes waits for other processes instead of failing with
         # "database is locked" on the lock upgrade. DDL stays transactional.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only work needs no lock: WAL readers never block or wait.
+        read_only = connection.get_execution_options().get(READ_ONLY)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -54,6 +68,12 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
 @lru_cache
 def get_engine() -> Engine:
     return make_engine(get_settings().effective_database_url)
+
+
+@lru_cache
+def get_read_engine() -> Engine:
+    """The same pool as get_engine(), for units of work that only read."""
+    return get_engine().execution_options(**{READ_ONLY: True})
 
 
 @contextmanager

@@ -3,9 +3,11 @@
 from fastapi import FastAPI
 
 from hookboard import __version__
+from hookboard.api.admission import AdmissionLimit
 from hookboard.api.cors import add_cors
 from hookboard.api.errors import ERROR_RESPONSES, install_error_handlers
 from hookboard.api.routes import health
+from hookboard.db import POOL_CAPACITY
 
 API_PREFIX = "/api/v1"
 
@@ -17,7 +19,10 @@ def create_api() -> FastAPI:
         description="Cron for webhooks: schedules, deliveries and their logs.",
     )
     install_error_handlers(api)
+    # Inside CORS (added after), so that a 503 still carries CORS headers.
+    api.add_middleware(AdmissionLimit, limit=POOL_CAPACITY // 2)
     add_cors(api)
+
     api.include_router(health.router)
     for router in _v1_routers():
         api.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

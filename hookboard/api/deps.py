@@ -23,10 +23,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
-from sqlmodel import Session, select
+from sqlalchemy import select, update
+from sqlmodel import Session
 
 from hookboard.api.errors import ApiError
-from hookboard.db import get_engine
+from hookboard.db import get_engine, get_read_engine
 from hookboard.models import ApiKey, AuthSession, User
 from hookboard.ratelimit import api_limits, get_limiter, rate_limit_headers
 from hookboard.settings import get_settings
@@ -37,8 +38,14 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
 
 
-def get_session() -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    # Reads never write (but for _touch_api_key's own short transaction), so on
+    # SQLite they run beside the worker's writes instead of queueing behind them.
+    engine = get_read_engine() if request.method in SAFE_METHODS else get_engine()
+    with Session(engine, expire_on_commit=False) as session:
         yield session
 
 
@@ -47,14 +54,10 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 @dataclass(frozen=True)
 class Principal:
-    user: User
+    user_id: int
     scope: str  # "read" or "write"
     api_key_id: int | None = None
     session_id: int | None = None
-
-    @property
-    def user_id(self) -> int:
-        return self.user.id
 
 
 def _unauthorized(message: str = "missing or invalid bearer token") -> ApiError:
@@ -69,7 +72,6 @@ def bearer_token(authorization: str | None) -> str:
 
 
 def get_principal(
-    session: SessionDep,
     request: Request,
     response: Response,
     authorization: Annotated[str | None, Header()] = None,
@@ -77,9 +79,9 @@ def get_principal(
     token = bearer_token(authorization)
     now = datetime.now(UTC)
     if token.startswith(SESSION_PREFIX):
-        principal = _session_principal(session, token, now)
+        principal = _session_principal(token, now)
     elif token.startswith(API_KEY_PREFIX):
-        principal = _api_key_principal(session, token, now)
+        principal = _api_key_principal(token, now)
     else:
         raise _unauthorized()
     headers = enforce_rate_limit(principal)
@@ -115,36 +117,44 @@ def enforce_rate_limit(principal: Principal) -> dict[str, str]:
     return headers
 
 
-def _session_principal(session: Session, token: str, now: datetime) -> Principal:
-    row = session.exec(
-        select(AuthSession, User)
+# The token lookups use their own short transaction, not the route's session:
+# the route's may hold SQLite's write lock, which _touch_api_key would wait on.
+def _lookup(statement):
+    with get_read_engine().connect() as connection:
+        return connection.execute(statement).first()
+
+
+def _session_principal(token: str, now: datetime) -> Principal:
+    row = _lookup(
+        select(AuthSession.id, AuthSession.user_id, AuthSession.revoked_at, AuthSession.expires_at)
         .join(User, User.id == AuthSession.user_id)
-        .where(AuthSession.token_hash == hash_token(token))
-    ).first()
+        .where(AuthSession.token_hash == hash_token(token), User.is_active)
+    )
     if row is None:
         raise _unauthorized()
-    auth, user = row
-    if auth.revoked_at is not None or auth.expires_at <= now or not user.is_active:
+    if row.revoked_at is not None or row.expires_at <= now:
         raise _unauthorized("session expired or revoked")
-    return Principal(user=user, scope="write", session_id=auth.id)
+    return Principal(user_id=row.user_id, scope="write", session_id=row.id)
 
 
-def _api_key_principal(session: Session, token: str, now: datetime) -> Principal:
-    row = session.exec(
-        select(ApiKey, User)
+def _api_key_principal(token: str, now: datetime) -> Principal:
+    row = _lookup(
+        select(ApiKey.id, ApiKey.user_id, ApiKey.scope, ApiKey.revoked_at, ApiKey.last_used_at)
         .join(User, User.id == ApiKey.user_id)
-        .where(ApiKey.key_hash == hash_token(token))
-    ).first()
+        .where(ApiKey.key_hash == hash_token(token), User.is_active)
+    )
     if row is None:
         raise _unauthorized()
-    key, user = row
-    if key.revoked_at is not None or not user.is_active:
+    if row.revoked_at is not None:
         raise _unauthorized("API key revoked")
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        key.last_used_at = now
-        session.add(key)
-        session.commit()
-    return Principal(user=user, scope=key.scope, api_key_id=key.id)
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        _touch_api_key(row.id, now)
+    return Principal(user_id=row.user_id, scope=row.scope, api_key_id=row.id)
+
+
+def _touch_api_key(key_id: int, now: datetime) -> None:
+    with get_engine().begin() as connection:
+        connection.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
 
 
 Caller = Annotated[Principal, Depends(get_principal)]

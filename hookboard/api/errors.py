@@ -14,6 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("hookboard.api")
@@ -29,6 +31,7 @@ STATUS_CODES = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    503: "unavailable",
 }
 
 
@@ -115,6 +118,17 @@ def install_error_handlers(app: FastAPI) -> None:
         code = STATUS_CODES.get(error.status_code, "error")
         headers = {**_rate_limit_headers(request), **(error.headers or {})}
         return error_response(error.status_code, code, str(error.detail), None, headers)
+
+    @app.exception_handler(PoolTimeoutError)
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(request: Request, error: Exception):
+        # Overload (pool exhausted, SQLite lock timeout) or an outage: the
+        # request can be retried as it is, so say so instead of a 500.
+        log.warning("database unavailable: %s", type(getattr(error, "orig", error)).__name__)
+        headers = {**_rate_limit_headers(request), "Retry-After": "1"}
+        return error_response(
+            503, "unavailable", "database busy or unavailable; retry", None, headers
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, error: Exception):
