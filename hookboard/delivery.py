@@ -1,5 +1,8 @@
 """The worker's database side: claim runs before sending, record what came back.
 
+Recording a run's final outcome also moves its schedule's failure streak on
+(auto-pause, alerts: see alert_events) in the same transaction.
+
 A claim moves a run to `running` under a lease (its timeout plus a grace).
 Only a run that is pending, due for its retry, or whose lease ran out can be
 claimed, so a duplicate job never sends twice while a delivery is alive;
@@ -15,11 +18,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from hookboard.alert_events import RunEnd, lock_streaks, record_run_ends
+from hookboard.alert_messages import describe_error
 from hookboard.attempt import AttemptOutcome, OutboundRequest
 from hookboard.models import Attempt, Run, RunStatus, Schedule, SigningSecret, Target
-from hookboard.outbound import RequestFields, merge_request
+from hookboard.outbound import RequestFields, merge_request, render_request
 from hookboard.redaction import redact_headers
 from hookboard.retry_policy import RetryPolicy, retry_delay
+from hookboard.templating import TemplateValues
 
 runs = Run.__table__
 schedules = Schedule.__table__
@@ -29,6 +35,7 @@ secrets_table = SigningSecret.__table__
 
 ERROR_MESSAGE_LIMIT = 1000
 REQUEST_BODY_LIMIT = 65536
+_FINAL = frozenset({RunStatus.succeeded, RunStatus.failed})
 # RQ's scheduler can hand a delayed job over a little early.
 RETRY_EARLY_TOLERANCE = timedelta(seconds=1)
 
@@ -85,7 +92,7 @@ def claim_runs(
                 for row in claimable
             ],
         )
-        secrets = _active_secrets(connection, {row.user_id for row in claimable}, now)
+        secrets = active_secrets(connection, {row.user_id for row in claimable}, now)
     return [_claimed(row, secrets.get(row.user_id, [])) for row in claimable]
 
 
@@ -142,7 +149,7 @@ def _claimable(row, now: datetime) -> bool:
     return False
 
 
-def _active_secrets(connection: Connection, user_ids: set[int], now: datetime):
+def active_secrets(connection: Connection, user_ids: set[int], now: datetime):
     """Newest first: after a rotation the old secret signs too until it expires."""
     rows = connection.execute(
         select(secrets_table.c.user_id, secrets_table.c.secret)
@@ -158,6 +165,9 @@ def _active_secrets(connection: Connection, user_ids: set[int], now: datetime):
     return found
 
 
+_active_secrets = active_secrets  # the name tests import
+
+
 def _claimed(row, secrets: list[str]) -> ClaimedRun:
     own = RequestFields(row.url, row.method, row.headers, row.body)
     target = None
@@ -165,6 +175,10 @@ def _claimed(row, secrets: list[str]) -> ClaimedRun:
         target = RequestFields(
             row.target_url, row.target_method, row.target_headers, row.target_body
         )
+    request = merge_request(
+        own, target, timeout_seconds=row.timeout_seconds, follow_redirects=row.follow_redirects
+    )
+    values = TemplateValues(row.id, row.schedule_id, row.scheduled_for, row.attempt_count + 1)
     return ClaimedRun(
         run_id=row.id,
         user_id=row.user_id,
@@ -172,9 +186,7 @@ def _claimed(row, secrets: list[str]) -> ClaimedRun:
         scheduled_for=row.scheduled_for,
         attempt_number=row.attempt_count + 1,
         max_attempts=row.max_attempts,
-        request=merge_request(
-            own, target, timeout_seconds=row.timeout_seconds, follow_redirects=row.follow_redirects
-        ),
+        request=render_request(request, values),
         retry=RetryPolicy(
             max_attempts=row.max_attempts,
             backoff=row.backoff,
@@ -211,7 +223,10 @@ def record_outcomes(
         run_updates.append(update_)
         if retry:
             retries.append(retry)
+    finishing = _run_ends(delivered, run_updates)
     with engine.begin() as connection:
+        # Schedules before runs, the order a schedule's delete takes them in.
+        streaks = lock_streaks(connection, finishing) if finishing else []
         # A run deleted meanwhile (its schedule was deleted) has nothing left to
         # record; one such run must not fail the whole batch on a foreign key.
         alive = _lock_existing_runs(connection, [item.run.run_id for item in delivered])
@@ -219,14 +234,45 @@ def record_outcomes(
         if kept:
             _insert_attempts(connection, [_attempt_row(item) for item in kept])
             connection.execute(_run_update(), [u for u in run_updates if u["b_id"] in alive])
+        if streaks:
+            # A stale duplicate (its run update guarded out) finishes nothing.
+            expected = {u["b_id"]: (RunStatus.running, u["b_prev_attempts"]) for u in run_updates}
+            ends = [end for end in finishing if alive.get(end.run_id) == expected[end.run_id]]
+            record_run_ends(connection, streaks, ends, now)
     return [retry for retry in retries if retry.run_id in alive]
 
 
-def _lock_existing_runs(connection: Connection, run_ids: list[int]) -> set[int]:
-    query = select(runs.c.id).where(runs.c.id.in_(run_ids))
+def _lock_existing_runs(connection: Connection, run_ids: list[int]) -> dict[int, tuple[str, int]]:
+    """Run id -> (status, attempt_count) before this write, for the runs that still exist."""
+    query = select(runs.c.id, runs.c.status, runs.c.attempt_count).where(runs.c.id.in_(run_ids))
     if connection.dialect.name == "postgresql":
         query = query.with_for_update()  # a concurrent delete waits for this write
-    return set(connection.execute(query).scalars())
+    return {row.id: (row.status, row.attempt_count) for row in connection.execute(query)}
+
+
+def _run_ends(delivered: list[Delivered], run_updates: list[dict]) -> list[RunEnd]:
+    """The runs this write means to finish (succeeded, or failed for good)."""
+    final = {u["b_id"] for u in run_updates if u["b_status"] in _FINAL}
+    ends = []
+    for item in delivered:
+        if item.run.run_id not in final:
+            continue
+        outcome = item.outcome
+        ends.append(
+            RunEnd(
+                run_id=item.run.run_id,
+                schedule_id=item.run.schedule_id,
+                scheduled_for=item.run.scheduled_for,
+                succeeded=outcome.ok,
+                attempts=item.run.attempt_number,
+                error=None
+                if outcome.ok
+                else describe_error(
+                    outcome.error_class, outcome.status_code, outcome.error_message
+                ),
+            )
+        )
+    return ends
 
 
 def _run_transition(item: Delivered, now: datetime, lease_grace: timedelta, rng):

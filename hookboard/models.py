@@ -69,6 +69,24 @@ class RunTrigger(StrEnum):
     manual = "manual"
 
 
+class ChannelKind(StrEnum):
+    webhook = "webhook"  # a Slack-compatible JSON POST
+    email = "email"  # through the SMTP_* settings
+
+
+class AlertEvent(StrEnum):
+    run_failed = "run_failed"  # a run failed after its retries
+    auto_paused = "auto_paused"  # a schedule paused itself after N failed runs
+    recovered = "recovered"  # the first success after a failure streak
+
+
+class AlertStatus(StrEnum):
+    pending = "pending"  # waiting for its (next) attempt at next_attempt_at
+    sending = "sending"  # a worker holds it until next_attempt_at (its lease)
+    sent = "sent"
+    failed = "failed"  # attempts exhausted
+
+
 class User(SQLModel, table=True):
     __tablename__ = "users"
 
@@ -190,6 +208,12 @@ class Schedule(SQLModel, table=True):
     # are purged by retention while the schedule lives on).
     last_run_id: int | None = Field(default=None, sa_type=BigInteger)
     consecutive_failures: int = 0
+    # Auto-pause after this many failed runs in a row; 0 = never.
+    auto_pause_after: int = 15
+    # Start of the current failure streak; the next success sends "recovered".
+    failing_since: datetime | None = None
+    # Set = the public status badge is on; its URL carries this random token.
+    badge_token: str | None = Field(default=None, max_length=64, unique=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -248,3 +272,47 @@ class Attempt(SQLModel, table=True):
     response_headers: dict[str, str] = _json({})
     response_body: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class NotificationChannel(SQLModel, table=True):
+    """Where a user's alerts go: a webhook URL or an email address."""
+
+    __tablename__ = "notification_channels"
+
+    id: int | None = _big_pk()
+    user_id: int = _fk("users.id")
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=16)
+    url: str | None = Field(default=None, max_length=2048)
+    email: str | None = Field(default=None, max_length=320)
+    enabled: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Alert(SQLModel, table=True):
+    """The alerts outbox: one row per event and channel, sent with retries.
+
+    Written in the transaction that records the outcome, so an alert survives a
+    worker crash or a Redis loss; workers poll for due rows.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_status_due", "status", "next_attempt_at"),)
+
+    id: int | None = _big_pk()
+    user_id: int = _fk("users.id", index=False)
+    channel_id: int = _fk("notification_channels.id")
+    # No foreign keys: an alert outlives a deleted schedule or a purged run.
+    schedule_id: int | None = Field(default=None, sa_type=BigInteger)
+    run_id: int | None = Field(default=None, sa_type=BigInteger)
+    event: str = Field(max_length=16)
+    subject: str = Field(max_length=300)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    details: dict[str, Any] = _json({})
+    status: str = Field(max_length=16, default=AlertStatus.pending)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None

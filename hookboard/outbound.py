@@ -1,10 +1,12 @@
-"""The request a run sends: its schedule's own, or its target's with overrides."""
+"""The request a run sends: its schedule's own, or its target's with overrides,
+with template variables filled in for the attempt."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hookboard.attempt import OutboundRequest
+from hookboard.templating import TemplateValues, has_template, render
 
 DEFAULT_METHOD = "POST"
 
@@ -35,4 +37,22 @@ def merge_request(
         body=own.body if own.body is not None else base.body,
         timeout_seconds=timeout_seconds,
         follow_redirects=follow_redirects,
+    )
+
+
+def render_request(request: OutboundRequest, values: TemplateValues) -> OutboundRequest:
+    """The request with `{{run_id}}`-style variables filled in (URL-encoded in the URL)."""
+    templated = (
+        has_template(request.url)
+        or has_template(request.body)
+        or any(has_template(value) for value in request.headers.values())
+    )
+    if not templated:
+        return request  # the common case costs three substring checks
+    strings = values.as_strings()
+    return replace(
+        request,
+        url=render(request.url, strings, in_url=True),
+        headers={name: render(value, strings) for name, value in request.headers.items()},
+        body=None if request.body is None else render(request.body, strings),
     )

@@ -30,8 +30,9 @@ from sqlalchemy import Row, and_, delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from hookboard import crud
+from hookboard import crud, templating
 from hookboard.attempt import AttemptOutcome, OutboundRequest, make_client, send_attempt
+from hookboard.badge import new_badge_token
 from hookboard.firing import first_run_at, spec_for
 from hookboard.models import (
     Attempt,
@@ -74,6 +75,7 @@ USED_BY_SHOWN = 20
 # Percentiles are computed over at most this many of the window's newest runs.
 STATS_SAMPLE_LIMIT = 50_000
 PREVIEW_COUNT = 5
+MAX_AUTO_PAUSE_AFTER = 1000  # failed runs in a row; 0 turns auto-pause off
 
 TIMING_FIELDS = ("kind", "cron", "timezone", "every", "unit", "run_at", "starts_at", "ends_at")
 # Fields that only mean something for some kinds.
@@ -114,6 +116,7 @@ SCHEDULE_COLUMNS = frozenset(
         "jitter",
         "misfire",
         "overlap",
+        "auto_pause_after",
     }
 )
 # Columns a partial edit may not set to null.
@@ -131,6 +134,7 @@ _NON_NULL = frozenset(
         "jitter",
         "misfire",
         "overlap",
+        "auto_pause_after",
     }
 )
 _CHOICES = {
@@ -143,6 +147,7 @@ _RANGES = {
     "max_attempts": (1, 20),
     "base_delay_seconds": (0, 86_400),
     "max_delay_seconds": (0, 604_800),
+    "auto_pause_after": (0, MAX_AUTO_PAUSE_AFTER),
 }
 
 
@@ -296,13 +301,39 @@ def _check_request_fields(
         return column if flat else api_field(column)
 
     if fields.get("url") is not None:
-        fields["url"] = check_url_allowed(fields["url"], config.policy, path("url"))
+        fields["url"] = check_templated_url(fields["url"], config.policy, path("url"))
     if fields.get("method") is not None:
         fields["method"] = check_method(fields["method"], path("method"))
     if "headers" in fields:
         fields["headers"] = check_headers(fields["headers"] or {}, path("headers"))
+        for value in fields["headers"].values():
+            _check_template(value, path("headers"))
     if fields.get("body") is not None:
         fields["body"] = check_body(fields["body"], config.max_body_bytes, path("body"))
+        _check_template(fields["body"], path("body"))
+
+
+def _check_template(text: str, field: str) -> None:
+    try:
+        templating.check_template(text)
+    except templating.TemplateError as error:
+        raise InvalidInput(field, str(error)) from None
+
+
+def check_templated_url(url: str, policy: NetPolicy, field: str = "request.url") -> str:
+    """A URL that may hold template variables: checked as it will be sent (samples filled in);
+    the scheme and host may not be templated."""
+    if not isinstance(url, str) or not templating.has_template(url):
+        return check_url_allowed(url, policy, field)
+    url = url.strip()
+    try:
+        sample = templating.check_url_template(url)
+    except templating.TemplateError as error:
+        raise InvalidInput(field, str(error)) from None
+    if len(url) > 2048:
+        raise InvalidInput(field, "must be at most 2048 characters")
+    check_url_allowed(sample, policy, field)
+    return url
 
 
 def _check_schedule_scalars(fields: dict[str, Any]) -> None:
@@ -474,6 +505,7 @@ def create_schedule(
     """A new schedule from storage fields (`url`, `max_attempts`, ...), planned from now."""
     fields = {name: value for name, value in fields.items() if value is not None}
     fields.setdefault("headers", {})
+    badge = fields.pop("badge", False)
     _check_schedule_scalars(fields)
     _check_request_fields(fields, config)
     if fields.get("target_id") is not None:
@@ -502,6 +534,7 @@ def create_schedule(
         )
     schedule = crud.create_schedule(session, user_id=user_id, now=now, **fields)
     schedule.created_at = schedule.updated_at = now
+    _set_badge(schedule, badge)
     if paused:
         schedule.status = ScheduleStatus.paused
         schedule.next_run_at = None
@@ -523,6 +556,7 @@ def update_schedule(
     schedule = get_schedule(session, user_id=user_id, schedule_id=schedule_id, for_update=True)
     changes = dict(changes)
     paused = changes.pop("paused", None)
+    badge = changes.pop("badge", None)
     _check_schedule_scalars(changes)
     if "headers" in changes:
         changes["headers"] = keep_masked_secrets(changes["headers"] or {}, schedule.headers)
@@ -552,10 +586,20 @@ def update_schedule(
         _pause(schedule)
     elif paused is False:
         _resume(schedule, now)
+    if badge is not None:
+        _set_badge(schedule, badge)
     schedule.updated_at = now
     session.add(schedule)
     session.flush()
     return schedule
+
+
+def _set_badge(schedule: Schedule, enabled: bool) -> None:
+    """Opt in or out of the public badge; opting in again issues a new URL."""
+    if not enabled:
+        schedule.badge_token = None
+    elif schedule.badge_token is None:
+        schedule.badge_token = new_badge_token()
 
 
 def _pause(schedule: Schedule) -> None:
@@ -576,6 +620,7 @@ def _resume(schedule: Schedule, now: datetime) -> None:
     except ScheduleSpecError as error:
         raise InvalidInput(api_field(error.field), f"cannot resume: {error.reason}") from None
     schedule.paused_reason = None
+    schedule.consecutive_failures = 0  # a fresh count towards auto-pause
     schedule.next_run_at = first
     schedule.status = ScheduleStatus.active if first else ScheduleStatus.completed
 
@@ -1000,7 +1045,6 @@ def list_runs(
 ) -> Page[Row]:
     """Newest first, keyset on id; `since`/`until` bound scheduled_for (inclusive).
     The items are read-only rows with the Run columns as attributes."""
-
     size = _page_size(limit)
     before = decode_cursor("r", cursor)
     if status is not None and status not in tuple(RunStatus):
@@ -1039,11 +1083,13 @@ def build_test_request(fields: dict[str, Any], *, config: ServiceConfig) -> Outb
     timeout = fields.get("timeout_seconds") or config.default_timeout_seconds
     if not 1 <= timeout <= 1800:
         raise InvalidInput("timeout_seconds", "must be between 1 and 1800")
+    # Template variables get sample values (run_id 1, attempt 1, ...).
+    sample = templating.SAMPLE_VALUES
     return OutboundRequest(
-        url=fields["url"],
+        url=templating.render(fields["url"], sample, in_url=True),
         method=fields.get("method") or DEFAULT_METHOD,
-        headers=fields.get("headers") or {},
-        body=fields.get("body"),
+        headers={k: templating.render(v, sample) for k, v in (fields.get("headers") or {}).items()},
+        body=None if fields.get("body") is None else templating.render(fields["body"], sample),
         timeout_seconds=float(timeout),
         follow_redirects=bool(fields.get("follow_redirects")),
     )

@@ -93,6 +93,20 @@ class Settings(BaseSettings):
     cors_origins: str = Field(
         "", description="Comma-separated origins allowed to call the API; empty = same origin."
     )
+    smtp_host: str = Field("", description="SMTP server for email alerts; empty = email off.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
+    smtp_username: str = Field("", description="SMTP login; empty = no authentication.")
+    smtp_password: str = Field("", description="SMTP password.")
+    smtp_from: str = Field("hookboard@localhost", description="From address of alert emails.")
+    smtp_tls: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="starttls (upgrade), ssl (TLS from the start) or none."
+    )
+    alert_max_attempts: int = Field(
+        8, ge=1, le=50, description="Tries per alert before it is given up."
+    )
+    alert_retry_base_seconds: float = Field(
+        30, ge=0.1, le=3600, description="First alert retry delay; doubles each time (max 1 h)."
+    )
 
     @field_validator("redis_url")
     @classmethod

@@ -1,4 +1,5 @@
-"""The worker process: an RQ worker on Hookboard's queue plus its delivery runtime."""
+"""The worker process: an RQ worker on Hookboard's queue plus its delivery runtime,
+and the alert sender (a thread of its own polling the alerts outbox)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import logging
 
 from rq import SimpleWorker
 
+from hookboard.alert_runtime import start_alert_runtime, stop_alert_runtime
+from hookboard.db import get_engine
 from hookboard.jobs import get_runtime, shutdown_runtime
 from hookboard.process_guard import children_die_with_this_process
 from hookboard.queueing import delivery_queue
@@ -18,6 +21,7 @@ def main() -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s worker %(message)s")
     children_die_with_this_process()  # RQ's forked scheduler must not outlive us
     get_runtime()  # open the HTTP pools before the first job arrives
+    start_alert_runtime(get_engine(), settings)
     queue = delivery_queue(get_redis(), settings.queue_name)
     # SimpleWorker: no fork per job (a fork costs ~15 ms here); with_scheduler
     # moves delayed retries (enqueue_in) onto the queue when they are due.
@@ -28,3 +32,4 @@ def main() -> None:
         worker.work(with_scheduler=True, logging_level=rq_level)
     finally:
         shutdown_runtime()
+        stop_alert_runtime()

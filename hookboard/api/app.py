@@ -6,7 +6,7 @@ from hookboard import __version__
 from hookboard.api.admission import AdmissionLimit
 from hookboard.api.cors import add_cors
 from hookboard.api.errors import ERROR_RESPONSES, install_error_handlers
-from hookboard.api.routes import health
+from hookboard.api.routes import badge, channels, health
 from hookboard.db import POOL_CAPACITY
 
 API_PREFIX = "/api/v1"
@@ -22,10 +22,12 @@ def create_api() -> FastAPI:
     # Inside CORS (added after), so that a 503 still carries CORS headers.
     api.add_middleware(AdmissionLimit, limit=POOL_CAPACITY // 2)
     add_cors(api)
-
     api.include_router(health.router)
     for router in _v1_routers():
         api.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    api.include_router(channels.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    # Public and an image: only its 404 is an error body.
+    api.include_router(badge.router, prefix=API_PREFIX, responses={404: ERROR_RESPONSES[404]})
     return api
 
 

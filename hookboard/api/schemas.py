@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from hookboard import schedule_service as service
+from hookboard.badge import badge_path
 from hookboard.models import Attempt, Run, Schedule, Target
 from hookboard.redaction import redact_headers
 from hookboard.schedule_service import MAX_ID, InvalidInput, TargetUsage
@@ -97,6 +98,14 @@ BaseDelay = Annotated[float, Field(ge=0, le=86_400)]
 MaxDelay = Annotated[float, Field(ge=0, le=604_800)]
 Attempts = Annotated[int, Field(ge=1, le=20)]
 Misfire = Literal["coalesce", "skip"]
+AutoPauseAfter = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=service.MAX_AUTO_PAUSE_AFTER,
+        description="Pause after this many failed runs in a row; 0 = never.",
+    ),
+]
 Overlap = Literal["skip", "allow"]
 RunStatusName = Literal["pending", "running", "retrying", "succeeded", "failed", "skipped"]
 ScheduleStatusName = Literal["active", "paused", "completed"]
@@ -158,6 +167,8 @@ class ScheduleCreate(Timing):
     misfire: Misfire = "coalesce"
     overlap: Overlap = "skip"
     paused: bool = False
+    auto_pause_after: AutoPauseAfter = 15
+    badge: bool = Field(False, description="Publish a status badge at a public, random URL.")
 
     def to_fields(self) -> dict[str, Any]:
         """Storage column -> value (None for 'not given')."""
@@ -175,6 +186,8 @@ class ScheduleCreate(Timing):
             **self.retry.model_dump(),
             "misfire": self.misfire,
             "overlap": self.overlap,
+            "auto_pause_after": self.auto_pause_after,
+            "badge": self.badge,
         }
 
 
@@ -218,6 +231,8 @@ class ScheduleUpdate(Strict):
     misfire: Misfire | None = None
     overlap: Overlap | None = None
     paused: bool | None = None
+    auto_pause_after: AutoPauseAfter | None = None
+    badge: bool | None = Field(None, description="Off retires the badge URL; on issues a new one.")
 
     @field_validator(
         "name",
@@ -228,6 +243,8 @@ class ScheduleUpdate(Strict):
         "misfire",
         "overlap",
         "paused",
+        "auto_pause_after",
+        "badge",
         "request",
         "retry",
         mode="before",
@@ -293,6 +310,12 @@ class SchedulePublic(BaseModel):
     overlap: str
     next_run_at: datetime | None
     last_run: LastRun | None
+    auto_pause_after: int = Field(description="Pause after this many failed runs in a row.")
+    consecutive_failures: int = Field(description="Failed runs in a row (reset by resume).")
+    failing_since: datetime | None = Field(
+        description="When the current failure streak began; null: the last run succeeded."
+    )
+    badge_url: str | None = Field(description="Path of the public status badge; null: off.")
     created_at: datetime
     updated_at: datetime
 
@@ -338,6 +361,10 @@ class SchedulePublic(BaseModel):
                 scheduled_for=last_run.scheduled_for,
                 status_code=last_run.status_code,
             ),
+            auto_pause_after=schedule.auto_pause_after,
+            consecutive_failures=schedule.consecutive_failures,
+            failing_since=schedule.failing_since,
+            badge_url=badge_path(schedule.badge_token) if schedule.badge_token else None,
             created_at=schedule.created_at,
             updated_at=schedule.updated_at,
         )

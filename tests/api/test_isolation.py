@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import Session
 
-from hookboard.models import Run, Schedule, Target
+from hookboard.models import NotificationChannel, Run, Schedule, Target
 from tests.api.support import (
     add_run,
     api_key_headers,
@@ -20,6 +20,8 @@ from tests.api.support import (
 )
 
 MISSING = 9_000_000_000
+# Port 9 (discard) is closed: a test alert fails fast, without any DNS lookup.
+CHANNEL = {"name": "ops", "kind": "webhook", "url": "http://127.0.0.1:9/alerts"}
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Owned:
     target: dict
     run_id: int
     failed_run_id: int
+    channel_id: int
 
 
 @pytest.fixture
@@ -42,7 +45,9 @@ def owner(client, api_engine) -> Owned:
     failed = add_run(
         api_engine, user_id=user_id, schedule_id=schedule["id"], status="failed", attempts=1
     )
-    return Owned(user_id, headers, schedule, unused_target, run_id, failed)
+    channel = client.post("/notification-channels", json=CHANNEL, headers=headers)
+    assert channel.status_code == 201, channel.text
+    return Owned(user_id, headers, schedule, unused_target, run_id, failed, channel.json()["id"])
 
 
 @pytest.fixture
@@ -66,18 +71,24 @@ ROUTES_WITH_IDS = [
     ("DELETE", "/targets/{target}", None),
     ("GET", "/runs/{run}", None),
     ("POST", "/runs/{failed}/replay", None),
+    ("GET", "/notification-channels/{channel}", None),
+    ("PATCH", "/notification-channels/{channel}", {"name": "mine now"}),
+    ("PATCH", "/notification-channels/{channel}", {"enabled": False}),
+    ("POST", "/notification-channels/{channel}/test", None),
+    ("DELETE", "/notification-channels/{channel}", None),
 ]
 
 
 def _path(template: str, owned: Owned | None) -> str:
     if owned is None:
-        ids = dict(schedule=MISSING, target=MISSING, run=MISSING, failed=MISSING)
+        ids = dict(schedule=MISSING, target=MISSING, run=MISSING, failed=MISSING, channel=MISSING)
     else:
         ids = dict(
             schedule=owned.schedule["id"],
             target=owned.target["id"],
             run=owned.run_id,
             failed=owned.failed_run_id,
+            channel=owned.channel_id,
         )
     return template.format(**ids)
 
@@ -87,10 +98,12 @@ def _snapshot(api_engine, owned: Owned):
         schedule = session.get(Schedule, owned.schedule["id"])
         target = session.get(Target, owned.target["id"])
         runs = [session.get(Run, owned.run_id), session.get(Run, owned.failed_run_id)]
+        channel = session.get(NotificationChannel, owned.channel_id)
         return (
             schedule.model_dump(),
             target.model_dump(),
             [run.model_dump() for run in runs],
+            channel.model_dump(),
         )
 
 
@@ -113,7 +126,7 @@ def test_another_users_row_is_not_found_like_a_missing_one(
 
 
 def test_lists_show_only_ones_own_rows(client, owner, intruder):
-    for path in ("/schedules", "/targets", "/runs"):
+    for path in ("/schedules", "/targets", "/runs", "/notification-channels"):
         assert client.get(path, headers=intruder).json() == {"items": [], "next_cursor": None}
         assert client.get(path, headers=owner.headers).json()["items"]
     response = client.get(
@@ -162,6 +175,8 @@ EVERY_ROUTE = [
     ("POST", "/targets", {"name": "x", "url": "https://x.example"}),
     ("POST", "/targets/test", {"request": {"url": "https://x.example"}}),
     ("GET", "/runs", None),
+    ("GET", "/notification-channels", None),
+    ("POST", "/notification-channels", CHANNEL),
 ]
 READ_ROUTES = {(m, t) for m, t, _ in EVERY_ROUTE if m == "GET"} | {("POST", "/schedules/preview")}
 

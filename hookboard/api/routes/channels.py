@@ -1,0 +1,159 @@
+"""/notification-channels: where a user's alerts go, and a test alert.
+
+Alerts (a run failed after its retries, a schedule paused itself, a schedule
+recovered) go to every enabled channel of the schedule's owner. Another
+user's channel answers 404 exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from hookboard import alert_channels as channels
+from hookboard import alert_messages
+from hookboard import schedule_service as service
+from hookboard.alert_senders import AlertSendError, Destination, Outgoing, Smtp, send_alert
+from hookboard.api.deps import Caller, SessionDep, WriteCaller
+from hookboard.api.routes.schedules import (
+    Cursor,
+    IdempotencyKey,
+    Limit,
+    idempotent,
+    service_config,
+    service_errors,
+    utcnow,
+)
+from hookboard.api.schemas_channels import (
+    ChannelCreate,
+    ChannelPage,
+    ChannelPublic,
+    ChannelTestResult,
+    ChannelUpdate,
+)
+from hookboard.attempt import make_client
+from hookboard.settings import get_settings
+
+router = APIRouter(prefix="/notification-channels", tags=["notification channels"])
+
+
+def _smtp() -> Smtp:
+    return Smtp.from_settings(get_settings())
+
+
+@router.post("", status_code=201, response_model=ChannelPublic)
+def create_channel(
+    body: ChannelCreate,
+    session: SessionDep,
+    caller: WriteCaller,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """A webhook (Slack-compatible JSON) or email (needs SMTP_HOST) channel."""
+
+    def produce() -> tuple[int, Any]:
+        with service_errors():
+            channel = channels.create_channel(
+                session,
+                user_id=caller.user_id,
+                fields=body.model_dump(),
+                now=utcnow(),
+                config=service_config(),
+                smtp_configured=_smtp().configured,
+            )
+        session.commit()
+        return 201, ChannelPublic.of(channel).model_dump(mode="json")
+
+    return idempotent(
+        caller=caller,
+        key=idempotency_key,
+        request=request,
+        response=response,
+        payload=body.model_dump(mode="json"),
+        produce=produce,
+    )
+
+
+@router.get("", response_model=ChannelPage)
+def list_channels(
+    session: SessionDep,
+    caller: Caller,
+    limit: Limit = service.DEFAULT_PAGE_SIZE,
+    cursor: Cursor = None,
+) -> ChannelPage:
+    """Oldest first."""
+    with service_errors():
+        page = channels.list_channels(session, user_id=caller.user_id, limit=limit, cursor=cursor)
+    return ChannelPage(
+        items=[ChannelPublic.of(channel) for channel in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get("/{channel_id}", response_model=ChannelPublic)
+def get_channel(channel_id: int, session: SessionDep, caller: Caller) -> ChannelPublic:
+    with service_errors():
+        channel = channels.get_channel(session, user_id=caller.user_id, channel_id=channel_id)
+    return ChannelPublic.of(channel)
+
+
+@router.patch("/{channel_id}", response_model=ChannelPublic)
+def update_channel(
+    channel_id: int, body: ChannelUpdate, session: SessionDep, caller: WriteCaller
+) -> ChannelPublic:
+    with service_errors():
+        channel = channels.update_channel(
+            session,
+            user_id=caller.user_id,
+            channel_id=channel_id,
+            changes=body.to_changes(),
+            now=utcnow(),
+            config=service_config(),
+        )
+    session.commit()
+    return ChannelPublic.of(channel)
+
+
+@router.delete("/{channel_id}", status_code=204, response_class=Response)
+def delete_channel(channel_id: int, session: SessionDep, caller: WriteCaller) -> None:
+    """The channel and any of its alerts still waiting to be sent."""
+    with service_errors():
+        channels.delete_channel(session, user_id=caller.user_id, channel_id=channel_id)
+    session.commit()
+
+
+@router.post("/{channel_id}/test", response_model=ChannelTestResult)
+async def test_channel(channel_id: int, session: SessionDep, caller: WriteCaller) -> Any:
+    """Send a test alert now, the way the worker sends alerts (once, no retries)."""
+    user_id = caller.user_id
+
+    def load() -> tuple[Destination, str, list[str]]:
+        with service_errors():
+            channel = channels.get_channel(session, user_id=user_id, channel_id=channel_id)
+        found = service.active_signing_secrets(session, user_id=user_id, now=datetime.now(UTC))
+        session.commit()  # end the read transaction before the (slow) send
+        destination = Destination(kind=channel.kind, url=channel.url, email=channel.email)
+        return destination, channel.name, found
+
+    destination, name, signing = await run_in_threadpool(load)
+    message = alert_messages.test_message(user_id, name)
+    outgoing = Outgoing(
+        alert_id=f"test_{secrets.token_hex(8)}",
+        event=message.event,
+        subject=message.subject,
+        text=message.text,
+    )
+    config = service_config()
+    try:
+        async with make_client(max_connections=2) as client:
+            await send_alert(
+                client, destination, outgoing, policy=config.policy, smtp=_smtp(), secrets=signing
+            )
+    except AlertSendError as error:
+        return ChannelTestResult(ok=False, error=str(error))
+    return ChannelTestResult(ok=True, error=None)

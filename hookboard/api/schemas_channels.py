@@ -1,0 +1,66 @@
+"""Request and response bodies of /notification-channels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, field_validator
+
+from hookboard.api.schemas import Name, Strict, Url, _not_null
+from hookboard.models import NotificationChannel
+
+ChannelKindName = Literal["webhook", "email"]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
+
+
+class ChannelCreate(Strict):
+    name: Name
+    kind: ChannelKindName = Field(
+        description="webhook: a Slack-compatible JSON POST to `url`; email: to `email`."
+    )
+    url: Url | None = Field(None, description="webhook only: http(s) URL.")
+    email: Email | None = Field(None, description="email only: the recipient.")
+    enabled: bool = True
+
+
+class ChannelUpdate(Strict):
+    """Only the fields given change; the kind is fixed."""
+
+    name: Name | None = None
+    url: Url | None = None
+    email: Email | None = None
+    enabled: bool | None = None
+
+    @field_validator("name", "url", "email", "enabled", mode="before")
+    @classmethod
+    def _given_fields_are_not_null(cls, value: Any) -> Any:
+        return _not_null(value)
+
+    def to_changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class ChannelPublic(BaseModel):
+    id: int
+    name: str
+    kind: ChannelKindName
+    url: str | None
+    email: str | None
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, channel: NotificationChannel) -> ChannelPublic:
+        return cls.model_validate(channel, from_attributes=True)
+
+
+class ChannelPage(BaseModel):
+    items: list[ChannelPublic]
+    next_cursor: str | None
+
+
+class ChannelTestResult(BaseModel):
+    ok: bool = Field(description="True when the channel accepted the test alert.")
+    error: str | None = Field(description="Why not, when it did not.")

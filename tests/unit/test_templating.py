@@ -1,0 +1,111 @@
+"""Template variables: checked when saved, rendered per attempt."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from hookboard import schedule_service as service
+from hookboard import templating
+from hookboard.attempt import OutboundRequest
+from hookboard.netguard import NetPolicy
+from hookboard.outbound import render_request
+from hookboard.schedule_service import InvalidInput
+from hookboard.templating import TemplateError, TemplateValues
+
+CONFIG = service.ServiceConfig(policy=NetPolicy(), max_body_bytes=1000)
+VALUES = TemplateValues(
+    run_id=42,
+    schedule_id=7,
+    scheduled_for=datetime(2026, 3, 1, 11, 30, tzinfo=timezone(timedelta(hours=1))),
+    attempt=2,
+)
+
+
+def test_it_renders_every_variable_raw_in_headers_and_body():
+    request = OutboundRequest(
+        url="https://hooks.example.com/x",
+        headers={"X-Run": "{{run_id}}", "X-Try": "{{ attempt }}"},
+        body='{"run": {{run_id}}, "schedule": {{schedule_id}}, "at": "{{scheduled_for}}"}',
+    )
+    rendered = render_request(request, VALUES)
+    assert rendered.headers == {"X-Run": "42", "X-Try": "2"}
+    assert rendered.body == '{"run": 42, "schedule": 7, "at": "2026-03-01T10:30:00Z"}'
+
+
+def test_it_url_encodes_values_in_the_url():
+    request = OutboundRequest(url="https://hooks.example.com/r/{{run_id}}?at={{scheduled_for}}")
+    rendered = render_request(request, VALUES)
+    assert rendered.url == "https://hooks.example.com/r/42?at=2026-03-01T10%3A30%3A00Z"
+
+
+def test_a_request_without_templates_is_returned_as_is():
+    request = OutboundRequest(url="https://hooks.example.com/x", body="{}")
+    assert render_request(request, VALUES) is request
+
+
+def test_an_unknown_name_is_left_alone_at_send_time():
+    assert templating.render("{{nope}} {{run_id}}", {"run_id": "1"}) == "{{nope}} 1"
+
+
+@pytest.mark.parametrize("text", ["{{run}}", "{{ RUN_ID }}", "a {{}} b", "{{run_id}} {{user}}"])
+def test_it_refuses_unknown_variables(text):
+    with pytest.raises(TemplateError, match="unknown template variable"):
+        templating.check_template(text)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://{{schedule_id}}.example.com/",
+        "https://hooks.example.com:{{attempt}}/",
+        "https://user:{{run_id}}@hooks.example.com/",
+        "{{scheduled_for}}://hooks.example.com/",
+        "https://hooks.example.com{{run_id}}",
+    ],
+)
+def test_the_scheme_and_host_may_not_be_templated(url):
+    with pytest.raises(TemplateError, match="scheme or host"):
+        templating.check_url_template(url)
+
+
+def test_a_saved_schedule_names_the_field_of_a_bad_template():
+    cases = [
+        ({"url": "https://hooks.example.com/{{x}}"}, "request.url"),
+        ({"url": "https://{{run_id}}.example.com/"}, "request.url"),
+        ({"headers": {"X-A": "{{when}}"}}, "request.headers"),
+        ({"body": "{{ body }}"}, "request.body"),
+    ]
+    for fields, field in cases:
+        with pytest.raises(InvalidInput) as caught:
+            service._check_request_fields(dict(fields), CONFIG)
+        assert caught.value.field == field, fields
+
+
+def test_a_templated_url_still_passes_the_address_guard():
+    with pytest.raises(InvalidInput, match="not allowed"):
+        service.check_templated_url("http://127.0.0.1/{{run_id}}", NetPolicy())
+    url = "https://hooks.example.com/{{schedule_id}}/{{run_id}}?try={{attempt}}"
+    assert service.check_templated_url(f"  {url} ", NetPolicy()) == url
+
+
+def test_targets_are_checked_with_flat_field_names():
+    with pytest.raises(InvalidInput) as caught:
+        service._check_request_fields({"body": "{{oops}}"}, CONFIG, flat=True)
+    assert caught.value.field == "body"
+
+
+def test_a_test_delivery_sends_sample_values():
+    request = service.build_test_request(
+        {"url": "https://hooks.example.com/{{run_id}}", "body": "try {{attempt}}"},
+        config=CONFIG,
+    )
+    assert request.url == "https://hooks.example.com/1"
+    assert request.body == "try 1"
+
+
+def test_instants_are_utc_with_a_z():
+    assert templating.format_instant(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == (
+        "2026-01-02T03:04:05Z"
+    )
