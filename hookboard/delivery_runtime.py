@@ -55,8 +55,10 @@ class DeliveryRuntime:
         policy: NetPolicy,
         config: RuntimeConfig,
         schedule_retry: Callable[[RetryLater], None],
+        observe: Callable[[list[Delivered], list[RetryLater]], None] | None = None,
     ):
         self._engine = engine
+        self._observe = observe  # metrics: called once per written batch
         self._policy = policy
         self._config = config
         self._schedule_retry = schedule_retry
@@ -195,6 +197,11 @@ class DeliveryRuntime:
                 self._schedule_retry(retry)
             except Exception:
                 log.exception("queueing the retry of run %s failed", retry.run_id)
+        if self._observe is not None:
+            try:
+                self._observe(batch, retries)
+            except Exception:
+                log.exception("recording delivery metrics failed")
         self._finished(len(batch))
 
     def _finished(self, count: int) -> None:

@@ -6,14 +6,16 @@ import threading
 from datetime import timedelta
 
 from hookboard.db import get_engine
-from hookboard.delivery import RetryLater
+from hookboard.delivery import Delivered, RetryLater
 from hookboard.delivery_runtime import DeliveryRuntime, RuntimeConfig
+from hookboard.metrics import MetricsReporter, delivery_counts
 from hookboard.netguard import NetPolicy
 from hookboard.queueing import delivery_queue, enqueue_retry
 from hookboard.redis_client import get_redis
 from hookboard.settings import get_settings
 
 _runtime: DeliveryRuntime | None = None
+_metrics: MetricsReporter | None = None
 _runtime_lock = threading.Lock()
 
 
@@ -33,19 +35,28 @@ def get_runtime() -> DeliveryRuntime:
 
 def shutdown_runtime(timeout: float = 60) -> None:
     """Let in-flight deliveries finish and be recorded (a warm shutdown)."""
-    global _runtime
+    global _runtime, _metrics
     with _runtime_lock:
         if _runtime is not None:
             _runtime.close(timeout)
             _runtime = None
+        if _metrics is not None:
+            _metrics.stop()  # flushes the last figures
+            _metrics = None
 
 
 def _build_runtime() -> DeliveryRuntime:
+    global _metrics
     settings = get_settings()
     queue = delivery_queue(get_redis(), settings.queue_name)
+    _metrics = MetricsReporter(get_redis(), settings.queue_name, "worker", auto_beat=True).start()
+    tally = _metrics.tally
 
     def schedule_retry(retry: RetryLater) -> None:
         enqueue_retry(queue, retry.run_id, retry.delay_seconds)
+
+    def observe(batch: list[Delivered], retries: list[RetryLater]) -> None:
+        tally.add_all(delivery_counts(batch, {retry.run_id for retry in retries}))
 
     return DeliveryRuntime(
         get_engine(),
@@ -57,4 +68,5 @@ def _build_runtime() -> DeliveryRuntime:
             lease_grace=timedelta(seconds=settings.lease_grace_seconds),
         ),
         schedule_retry,
+        observe,
     )

@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     alert_retry_base_seconds: float = Field(
         30, ge=0.1, le=3600, description="First alert retry delay; doubles each time (max 1 h)."
     )
+    metrics_token: str = Field(
+        "", description="Bearer token /metrics requires; empty = /metrics is open."
+    )
 
     @field_validator("redis_url")
     @classmethod

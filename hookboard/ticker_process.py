@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 
 from hookboard.db import get_engine
 from hookboard.dispatch import dispatch_due, next_due_at, recover_stale_runs
+from hookboard.metrics import MetricsReporter
 from hookboard.queueing import delivery_queue, enqueue_runs, wake_channel
 from hookboard.redis_client import get_redis
 from hookboard.retention import purge_expired
@@ -38,8 +39,9 @@ ERROR_BACKOFF_SECONDS = 1.0
 
 
 class Ticker:
-    def __init__(self, settings: Settings, redis: Redis):
+    def __init__(self, settings: Settings, redis: Redis, metrics: MetricsReporter):
         self.settings = settings
+        self.metrics = metrics
         self.engine = get_engine()
         self.redis = redis
         self.queue = delivery_queue(redis, settings.queue_name)
@@ -73,7 +75,9 @@ class Ticker:
             lease_grace=timedelta(seconds=self.settings.lease_grace_seconds),
         )
         enqueue_runs(self.queue, result.run_ids, self.settings.delivery_batch_size)
+        self._count(dispatched=len(result.run_ids), skipped=result.skipped)
         self._maintain()
+        self.metrics.beat()  # only a tick that worked counts as alive
         return result.claimed >= DISPATCH_LIMIT
 
     def _maintain(self) -> None:
@@ -88,11 +92,17 @@ class Ticker:
             if stale:
                 log.warning("queueing %d runs again whose lease ran out", len(stale))
                 enqueue_runs(self.queue, stale, self.settings.delivery_batch_size)
+                self._count(recovered=len(stale))
         if clock >= self._next_retention:
             self._next_retention = clock + RETENTION_INTERVAL_SECONDS
             purged = purge_expired(self.engine, timedelta(days=self.settings.retention_days))
             if purged:
                 log.info("retention: deleted %d old runs", purged)
+
+    def _count(self, **runs: int) -> None:
+        for name, count in runs.items():
+            if count:
+                self.metrics.tally.add(f"runs:{name}", count)
 
     def _sleep_until_due(self) -> None:
         due = next_due_at(self.engine)
@@ -124,7 +134,8 @@ class Ticker:
 def main() -> None:
     settings = exit_on_bad_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s ticker %(message)s")
-    ticker = Ticker(settings, get_redis())
+    metrics = MetricsReporter(get_redis(), settings.queue_name, "ticker").start()
+    ticker = Ticker(settings, get_redis(), metrics)
 
     def stop(*_):
         ticker.stopping.set()
@@ -133,4 +144,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("ticker started")
-    ticker.run_forever()
+    try:
+        ticker.run_forever()
+    finally:
+        metrics.stop()

@@ -6,7 +6,7 @@ from hookboard import __version__
 from hookboard.api.admission import AdmissionLimit
 from hookboard.api.cors import add_cors
 from hookboard.api.errors import ERROR_RESPONSES, install_error_handlers
-from hookboard.api.routes import badge, channels, health
+from hookboard.api.routes import badge, channels, health, metrics, schedule_io
 from hookboard.db import POOL_CAPACITY
 
 API_PREFIX = "/api/v1"
@@ -23,6 +23,9 @@ def create_api() -> FastAPI:
     api.add_middleware(AdmissionLimit, limit=POOL_CAPACITY // 2)
     add_cors(api)
     api.include_router(health.router)
+    api.include_router(metrics.router)
+    # Before /schedules/{schedule_id}, which would take "export" for an id.
+    api.include_router(schedule_io.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in _v1_routers():
         api.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     api.include_router(channels.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

@@ -1,0 +1,112 @@
+"""GET /schedules/export and POST /schedules/import (see hookboard.schedule_io).
+
+Registered before the /schedules/{schedule_id} routes, which would otherwise
+take "export" for an id.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from hookboard import schedule_io
+from hookboard.api.deps import Caller, SessionDep, WriteCaller
+from hookboard.api.errors import ApiError
+from hookboard.api.routes.schedules import service_config, service_errors, utcnow, wake
+from hookboard.schedule_io import ScheduleDocument
+
+router = APIRouter(prefix="/schedules", tags=["schedules"])
+
+
+OTHER_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _only(allowed: str):
+    """405 for the other methods: else /schedules/{schedule_id} would take them (422)."""
+
+    def wrong_method(request: Request) -> None:
+        raise ApiError(
+            405, f"{request.method} is not allowed here; use {allowed}", headers={"Allow": allowed}
+        )
+
+    return wrong_method
+
+
+class ImportedItemOut(BaseModel):
+    type: Literal["target", "schedule"]
+    name: str
+    action: Literal["create", "update", "unchanged"]
+    id: int | None = Field(description="Null for a create in a dry run.")
+    changes: list[str] = Field(description="The fields an update changes.")
+
+
+class ImportReportOut(BaseModel):
+    dry_run: bool = Field(description="True: nothing was written.")
+    created: int
+    updated: int
+    unchanged: int
+    items: list[ImportedItemOut]
+
+
+@router.get("/export", response_model=ScheduleDocument)
+def export_schedules(
+    session: SessionDep,
+    caller: Caller,
+    include_secrets: Annotated[
+        bool,
+        Query(description="Secret-looking header values unmasked (a restorable backup)."),
+    ] = False,
+) -> ScheduleDocument:
+    """Your targets and schedules (completed ones left out) as one JSON document
+    that POST /schedules/import accepts. Secret header values are masked unless
+    `include_secrets=true`, which needs a write-scope key or a session."""
+    if include_secrets and caller.scope != "write":
+        raise ApiError(
+            403, "include_secrets needs a write-scope API key", code="insufficient_scope"
+        )
+    return schedule_io.export_document(
+        session, user_id=caller.user_id, include_secrets=include_secrets, now=utcnow()
+    )
+
+
+@router.post("/import", response_model=ImportReportOut)
+def import_schedules(
+    document: ScheduleDocument,
+    session: SessionDep,
+    caller: WriteCaller,
+    dry_run: Annotated[
+        bool, Query(description="Validate and report what would change; write nothing.")
+    ] = False,
+) -> ImportReportOut:
+    """Create or update targets and schedules by name, all or nothing: one
+    invalid item (named in the error's `field`, e.g. `schedules.3.request.url`)
+    and nothing is written. Schedules absent from the document are not touched."""
+    with service_errors():
+        report = schedule_io.run_import(
+            session,
+            user_id=caller.user_id,
+            document=document,
+            dry_run=dry_run,
+            now=utcnow(),
+            config=service_config(),
+        )
+    if not dry_run:
+        wake()
+    return ImportReportOut(
+        dry_run=report.dry_run,
+        created=report.count("create"),
+        updated=report.count("update"),
+        unchanged=report.count("unchanged"),
+        items=[ImportedItemOut(**vars(item)) for item in report.items],
+    )
+
+
+for _path, _allowed in (("/export", "GET"), ("/import", "POST")):
+    router.add_api_route(
+        _path,
+        _only(_allowed),
+        methods=[method for method in OTHER_METHODS if method != _allowed],
+        include_in_schema=False,
+    )
