@@ -3,7 +3,41 @@
 import reflex as rx
 
 from hookboard.api.app import create_api
-from hookboard.ui.pages import index
+from hookboard.ui import routes
+from hookboard.ui.editor_state import EditorState
+from hookboard.ui.pages import (
+    auth,
+    editor,
+    keys,
+    logs,
+    overview,
+    run_detail,
+    schedule_detail,
+    schedules,
+    settings,
+    targets,
+)
 
-app = rx.App(api_transformer=create_api())
-app.add_page(index.page, route="/", title="Hookboard")
+app = rx.App(
+    api_transformer=create_api(),
+    theme=rx.theme(accent_color="violet", gray_color="slate", radius="medium", has_background=True),
+    stylesheets=["/hookboard.css"],
+)
+
+# (view, route, title, on_load); every signed-in page's loader sends visitors to log in.
+PAGES = (
+    (auth.login_page, routes.LOGIN, "Log in", auth.CredentialsState.skip_if_signed_in),
+    (auth.signup_page, routes.SIGNUP, "Sign up", auth.CredentialsState.skip_if_signed_in),
+    (overview.view, routes.OVERVIEW, "Overview", overview.OverviewState.load),
+    (schedules.view, routes.SCHEDULES, "Schedules", schedules.ScheduleListState.load),
+    (editor.new_view, routes.NEW_SCHEDULE, "New schedule", EditorState.load_new),
+    (editor.edit_view, "/schedules/[schedule_id]/edit", "Edit schedule", EditorState.load_existing),
+    (schedule_detail.view, "/schedules/[schedule_id]", "Schedule", schedule_detail.S.load),
+    (targets.view, routes.TARGETS, "Targets", targets.TargetsState.load),
+    (logs.view, routes.LOGS, "Logs", logs.LogsState.load),
+    (run_detail.view, "/runs/[run_id]", "Run", run_detail.RunDetailState.load),
+    (keys.view, routes.KEYS, "API keys", keys.KeysState.load),
+    (settings.view, routes.SETTINGS, "Settings", settings.SettingsState.load),
+)
+for view, route, title, on_load in PAGES:
+    app.add_page(view, route=route, title=f"{title} · Hookboard", on_load=on_load)

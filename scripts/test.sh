@@ -3,6 +3,7 @@
 # against a real Redis, SQLite and PostgreSQL (skipped, and said so, when no
 # PostgreSQL answers). Extra arguments go to pytest.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+bash scripts/ensure_chromium.sh  # for tests/e2e (Debian's Chromium, installed as root)
 
 step "checking lint and format (ruff)"
 ruff check .

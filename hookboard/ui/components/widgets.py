@@ -1,0 +1,138 @@
+"""Small reusable pieces: badges, labelled fields, cards, empty states, confirmations."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from hookboard.ui.format import RUN_STATUS_COLORS, SCHEDULE_STATUS_COLORS
+
+
+def _match_color(status: rx.Var, colors: dict[str, str]) -> rx.Var:
+    return rx.match(status, *[(name, color) for name, color in colors.items()], "gray")
+
+
+def run_badge(status: rx.Var) -> rx.Component:
+    return rx.badge(
+        status,
+        color_scheme=_match_color(status, RUN_STATUS_COLORS),
+        variant="soft",
+        radius="full",
+        data_status=status,
+        class_name="run-status",
+    )
+
+
+def schedule_badge(status: rx.Var) -> rx.Component:
+    return rx.badge(
+        status,
+        color_scheme=_match_color(status, SCHEDULE_STATUS_COLORS),
+        variant="outline",
+        radius="full",
+    )
+
+
+def history_dots(statuses: rx.Var) -> rx.Component:
+    """The newest runs as small coloured squares, oldest left."""
+    return rx.hstack(
+        rx.foreach(
+            statuses,
+            lambda status: rx.box(
+                width="8px",
+                height="14px",
+                border_radius="2px",
+                background=rx.color(_match_color(status, RUN_STATUS_COLORS), 9),
+                title=status,
+            ),
+        ),
+        spacing="1",
+        aria_label="Recent runs",
+    )
+
+
+def field(
+    label: str,
+    control: rx.Component,
+    *,
+    error: rx.Var | str = "",
+    hint: str = "",
+    html_for: str = "",
+) -> rx.Component:
+    """A label above its control, a hint, and the field's error beside it."""
+    return rx.vstack(
+        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=html_for or None),
+        control,
+        rx.cond(
+            error != "",
+            rx.text(error, size="1", color_scheme="red", role="alert", class_name="field-error"),
+            rx.text(hint, size="1", color_scheme="gray") if hint else rx.fragment(),
+        ),
+        spacing="1",
+        width="100%",
+        align="stretch",
+    )
+
+
+def stat_card(label: str, value: rx.Var | str, icon: str, test_id: str) -> rx.Component:
+    return rx.card(
+        rx.hstack(
+            rx.vstack(
+                rx.text(label, size="2", color_scheme="gray"),
+                rx.heading(value, size="7", id=test_id),
+                spacing="1",
+            ),
+            rx.spacer(),
+            rx.icon(icon, size=28, color=rx.color("accent", 9)),
+            align="center",
+        ),
+        width="100%",
+    )
+
+
+def empty_state(icon: str, title: str, text: str, action: rx.Component) -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon(icon, size=40, color=rx.color("gray", 9)),
+            rx.heading(title, size="5"),
+            rx.text(text, color_scheme="gray", text_align="center"),
+            action,
+            align="center",
+            spacing="3",
+            max_width="420px",
+        ),
+        padding="48px",
+        width="100%",
+        border=f"1px dashed {rx.color('gray', 6)}",
+        border_radius="12px",
+    )
+
+
+def confirm(
+    trigger: rx.Component,
+    *,
+    title: str,
+    text: rx.Var | str,
+    confirm_label: str,
+    on_confirm,
+) -> rx.Component:
+    """An alert dialog: the action runs only after an explicit confirmation."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(trigger),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(text),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(confirm_label, color_scheme="red", on_click=on_confirm)
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="16px",
+            ),
+            max_width="440px",
+        ),
+    )
+
+
+def code_text(value: rx.Var | str, **props) -> rx.Component:
+    return rx.code(value, variant="ghost", word_break="break-all", **props)

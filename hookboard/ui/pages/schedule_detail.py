@@ -1,0 +1,302 @@
+"""A schedule: its configuration, latency and outcome of its latest runs, and those runs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import reflex as rx
+
+from hookboard import schedule_service as service
+from hookboard.models import Schedule
+from hookboard.redaction import redact_headers
+from hookboard.ui import format as fmt
+from hookboard.ui import routes, schedule_actions, services
+from hookboard.ui.components.layout import page
+from hookboard.ui.components.widgets import confirm, run_badge, schedule_badge
+from hookboard.ui.pages.logs import run_row
+from hookboard.ui.pages.run_detail import path_id
+from hookboard.ui.state import AuthState
+
+CHART_RUNS = 50
+LISTED_RUNS = 20
+CHART_KEYS = ("succeeded", "failed", "retrying", "skipped")
+
+
+def chart_points(runs) -> list[dict[str, Any]]:
+    """Oldest first; each run's latency under its outcome's key so bars take its colour."""
+    points = []
+    for run in reversed(runs):
+        outcome = run.status if run.status in CHART_KEYS else "retrying"
+        point: dict[str, Any] = {"run": f"#{run.id}", **dict.fromkeys(CHART_KEYS, 0)}
+        point[outcome] = round(run.latency_ms or 0, 1)
+        points.append(point)
+    return points
+
+
+def configuration(schedule: Schedule, target_name: str | None) -> list[dict[str, str]]:
+    headers = redact_headers(schedule.headers or {})
+    request = (
+        f"target {target_name}" if target_name else f"{schedule.method or 'POST'} {schedule.url}"
+    )
+    if target_name and schedule.url:
+        request += f", URL overridden: {schedule.url}"
+    return [
+        {"label": "When", "value": schedule_actions.describe_schedule(schedule)},
+        {"label": "Request", "value": request},
+        {"label": "Headers", "value": ", ".join(f"{k}: {v}" for k, v in headers.items()) or "—"},
+        {"label": "Timeout", "value": f"{schedule.timeout_seconds:g} s"},
+        {
+            "label": "Retries",
+            "value": f"{schedule.max_attempts} attempts, {schedule.backoff} backoff from "
+            f"{schedule.base_delay_seconds:g} s (max {schedule.max_delay_seconds:g} s)"
+            + (", jitter" if schedule.jitter else ""),
+        },
+        {"label": "Misfire / overlap", "value": f"{schedule.misfire} / {schedule.overlap}"},
+        {"label": "Next run", "value": fmt.absolute(schedule.next_run_at)},
+    ]
+
+
+class ScheduleDetailState(AuthState):
+    info: dict[str, Any] = {}
+    config_rows: list[dict[str, str]] = []
+    stats: dict[str, str] = {}
+    points: list[dict[str, Any]] = []
+    runs: list[dict[str, Any]] = []
+
+    def _schedule_ref(self) -> int:
+        return path_id(self.router.url.path, 1)
+
+    @rx.event
+    def load(self):
+        user_id = self._user_id()
+        if user_id is None:
+            return self._to_login()
+        try:
+            self._load(user_id, self._schedule_ref())
+        except (ValueError, IndexError, service.NotFound):
+            return [rx.redirect(routes.SCHEDULES), rx.toast.error("Schedule not found")]
+        return None
+
+    def _load(self, user_id: int, schedule_id: int) -> None:
+        now = services.now()
+        with services.db() as session:
+            schedule = service.get_schedule(session, user_id=user_id, schedule_id=schedule_id)
+            target = (
+                service.get_target(session, user_id=user_id, target_id=schedule.target_id)
+                if schedule.target_id
+                else None
+            )
+            stats = service.schedule_stats(
+                session,
+                user_id=user_id,
+                schedule_id=schedule_id,
+                window=timedelta(hours=24),
+                now=now,
+            )
+            latest = service.list_runs(
+                session, user_id=user_id, schedule_id=schedule_id, limit=CHART_RUNS
+            ).items
+        names = {schedule.id: schedule.name}
+        self.info = {
+            "id": schedule.id,
+            "name": schedule.name,
+            "status": schedule.status,
+            "edit_href": routes.edit_schedule(schedule.id),
+            "logs_href": f"{routes.LOGS}?schedule={schedule.id}",
+            "paused_reason": schedule.paused_reason or "",
+        }
+        self.config_rows = configuration(schedule, target.name if target else None)
+        self.stats = {
+            "runs": str(stats.runs["total"]),
+            "success": fmt.percentage(stats.success_rate),
+            "p50": fmt.latency(stats.latency_ms["p50"]),
+            "p95": fmt.latency(stats.latency_ms["p95"]),
+        }
+        self.points = chart_points(latest)
+        self.runs = [run_row(run, names, now) for run in latest[:LISTED_RUNS]]
+
+    def _act(self, action, done):
+        user_id = self._user_id()
+        if user_id is None:
+            return self._to_login()
+        schedule_id = int(self.info.get("id", 0))
+        try:
+            result = action(user_id, schedule_id)
+        except service.ServiceError as error:
+            return rx.toast.error(schedule_actions.error_message(error))
+        if action is schedule_actions.delete:
+            return [rx.redirect(routes.SCHEDULES), rx.toast.success(done(result))]
+        self._load(user_id, schedule_id)
+        return rx.toast.success(done(result))
+
+    @rx.event
+    def pause(self):
+        return self._act(schedule_actions.pause, str)
+
+    @rx.event
+    def resume(self):
+        return self._act(schedule_actions.resume, str)
+
+    @rx.event
+    def run_now(self):
+        return self._act(schedule_actions.run_now, lambda run_id: f"Run {run_id} queued")
+
+    @rx.event
+    def delete(self):
+        return self._act(schedule_actions.delete, str)
+
+    @rx.event
+    def refresh(self):
+        return self.load()
+
+
+S = ScheduleDetailState
+
+
+def stat(label: str, value: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.vstack(rx.text(label, size="1", color_scheme="gray"), rx.heading(value, size="5")),
+        width="100%",
+    )
+
+
+def latency_chart() -> rx.Component:
+    bars = [
+        rx.recharts.bar(data_key=key, stack_id="latency", fill=fmt.OUTCOME_FILLS[key])
+        for key in CHART_KEYS
+    ]
+    return rx.card(
+        rx.vstack(
+            rx.heading(f"Latency and outcome, last {CHART_RUNS} runs (ms)", size="4"),
+            rx.recharts.bar_chart(
+                *bars,
+                rx.recharts.x_axis(data_key="run", font_size=10),
+                rx.recharts.y_axis(font_size=11, width=48),
+                rx.recharts.graphing_tooltip(),
+                rx.recharts.legend(),
+                data=S.points,
+                width="100%",
+                height=240,
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def config_card() -> rx.Component:
+    return rx.card(
+        rx.data_list.root(
+            rx.foreach(
+                S.config_rows,
+                lambda row: rx.data_list.item(
+                    rx.data_list.label(row["label"]),
+                    rx.data_list.value(rx.text(row["value"], word_break="break-word")),
+                ),
+            ),
+            orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
+        ),
+        width="100%",
+    )
+
+
+def runs_card() -> rx.Component:
+    def row(run: rx.Var) -> rx.Component:
+        return rx.table.row(
+            rx.table.cell(rx.link(f"#{run['id']}", href=run["href"])),
+            rx.table.cell(run_badge(run["status"])),
+            rx.table.cell(rx.text(run["when"], title=run["at"])),
+            rx.table.cell(run["attempts"]),
+            rx.table.cell(run["code"]),
+            rx.table.cell(run["latency"]),
+        )
+
+    headers = ("Run", "Status", "Scheduled", "Attempts", "HTTP", "Latency")
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Latest runs", size="4"),
+                rx.spacer(),
+                rx.link("All of its runs", href=S.info["logs_href"].to(str)),
+                width="100%",
+            ),
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+                rx.table.body(rx.foreach(S.runs, row)),
+                width="100%",
+                size="1",
+            ),
+            width="100%",
+        ),
+        width="100%",
+        overflow_x="auto",
+    )
+
+
+def actions() -> rx.Component:
+    status = S.info["status"].to(str)
+    return rx.hstack(
+        rx.cond(
+            status == "paused",
+            rx.button(
+                rx.icon("play", size=14),
+                "Resume",
+                color_scheme="green",
+                variant="soft",
+                on_click=S.resume,
+            ),
+            rx.button(
+                rx.icon("pause", size=14),
+                "Pause",
+                color_scheme="amber",
+                variant="soft",
+                on_click=S.pause,
+                disabled=status == "completed",
+            ),
+        ),
+        rx.button(rx.icon("zap", size=14), "Run now", variant="soft", on_click=S.run_now),
+        rx.link(
+            rx.button(rx.icon("pencil", size=14), "Edit", variant="soft", color_scheme="gray"),
+            href=S.info["edit_href"].to(str),
+        ),
+        confirm(
+            rx.button(rx.icon("trash-2", size=14), "Delete", variant="soft", color_scheme="red"),
+            title="Delete this schedule?",
+            text="The schedule and all of its runs and attempts will be deleted.",
+            confirm_label="Delete",
+            on_confirm=S.delete,
+        ),
+        wrap="wrap",
+    )
+
+
+def view() -> rx.Component:
+    return page(
+        "Schedule",
+        rx.hstack(
+            rx.heading(S.info["name"].to(str), size="5"),
+            schedule_badge(S.info["status"].to(str)),
+            rx.spacer(),
+            actions(),
+            width="100%",
+            align="center",
+            wrap="wrap",
+        ),
+        rx.cond(
+            S.info["paused_reason"].to(str) != "",
+            rx.callout(S.info["paused_reason"].to(str), icon="circle-pause", color="amber"),
+        ),
+        config_card(),
+        rx.grid(
+            stat("Runs, 24 h", S.stats["runs"]),
+            stat("Success rate", S.stats["success"]),
+            stat("p50 latency", S.stats["p50"]),
+            stat("p95 latency", S.stats["p95"]),
+            columns=rx.breakpoints(initial="2", md="4"),
+            spacing="3",
+            width="100%",
+        ),
+        latency_chart(),
+        runs_card(),
+    )

@@ -1,0 +1,231 @@
+"""Schedules: the table with words, next run, last outcome and history; row actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+
+from hookboard import dashboard_queries as queries
+from hookboard import schedule_service as service
+from hookboard.ui import format as fmt
+from hookboard.ui import routes, schedule_actions, services
+from hookboard.ui.components.layout import page
+from hookboard.ui.components.widgets import (
+    confirm,
+    empty_state,
+    history_dots,
+    run_badge,
+    schedule_badge,
+)
+from hookboard.ui.state import AuthState
+
+PAGE_SIZE = 100
+
+
+def schedule_rows(session, user_id: int, schedules, now) -> list[dict[str, Any]]:
+    ids = [schedule.id for schedule in schedules]
+    last = service.last_runs(session, ids)
+    history = queries.recent_statuses(session, schedule_ids=ids)
+    return [
+        {
+            "id": schedule.id,
+            "name": schedule.name,
+            "status": schedule.status,
+            "words": schedule_actions.describe_schedule(schedule),
+            "next": fmt.relative(schedule.next_run_at, now)
+            if schedule.status == "active"
+            else schedule.status,
+            "next_at": fmt.absolute(schedule.next_run_at),
+            "last_status": last[schedule.id].status if schedule.id in last else "",
+            "history": history.get(schedule.id, []),
+            "href": routes.schedule(schedule.id),
+            "edit_href": routes.edit_schedule(schedule.id),
+        }
+        for schedule in schedules
+    ]
+
+
+class ScheduleListState(AuthState):
+    rows: list[dict[str, Any]] = []
+    next_cursor: str = ""
+    loaded: bool = False
+
+    @rx.event
+    def load(self):
+        user_id = self._user_id()
+        if user_id is None:
+            return self._to_login()
+        self._fetch(user_id, cursor=None)
+        self.loaded = True
+
+    def _fetch(self, user_id: int, cursor: str | None):
+        with services.db() as session:
+            found = service.list_schedules(session, user_id=user_id, limit=PAGE_SIZE, cursor=cursor)
+            rows = schedule_rows(session, user_id, found.items, services.now())
+        self.rows = rows if cursor is None else [*self.rows, *rows]
+        self.next_cursor = found.next_cursor or ""
+
+    @rx.event
+    def load_more(self):
+        user_id = self._user_id()
+        if user_id is None:
+            return self._to_login()
+        self._fetch(user_id, cursor=self.next_cursor or None)
+
+    def _act(self, action: Callable[[int, int], Any], schedule_id: int, done: Callable[[Any], str]):
+        user_id = self._user_id()
+        if user_id is None:
+            return self._to_login()
+        try:
+            result = action(user_id, int(schedule_id))
+        except service.ServiceError as error:
+            return rx.toast.error(schedule_actions.error_message(error))
+        self._fetch(user_id, cursor=None)
+        return rx.toast.success(done(result))
+
+    @rx.event
+    def pause(self, schedule_id: int):
+        return self._act(schedule_actions.pause, schedule_id, str)
+
+    @rx.event
+    def resume(self, schedule_id: int):
+        return self._act(schedule_actions.resume, schedule_id, str)
+
+    @rx.event
+    def run_now(self, schedule_id: int):
+        return self._act(
+            schedule_actions.run_now, schedule_id, lambda run_id: f"Run {run_id} queued"
+        )
+
+    @rx.event
+    def delete(self, schedule_id: int):
+        return self._act(schedule_actions.delete, schedule_id, str)
+
+
+def row_actions(row: rx.Var, state=ScheduleListState) -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            row["status"] == "paused",
+            rx.tooltip(
+                rx.icon_button(
+                    rx.icon("play", size=16),
+                    variant="soft",
+                    color_scheme="green",
+                    on_click=state.resume(row["id"]),
+                    aria_label=f"Resume {row['name']}",
+                ),
+                content="Resume",
+            ),
+            rx.tooltip(
+                rx.icon_button(
+                    rx.icon("pause", size=16),
+                    variant="soft",
+                    color_scheme="amber",
+                    on_click=state.pause(row["id"]),
+                    aria_label=f"Pause {row['name']}",
+                    disabled=row["status"] == "completed",
+                ),
+                content="Pause",
+            ),
+        ),
+        rx.tooltip(
+            rx.icon_button(
+                rx.icon("zap", size=16),
+                variant="soft",
+                on_click=state.run_now(row["id"]),
+                aria_label=f"Run {row['name']} now",
+            ),
+            content="Run now",
+        ),
+        rx.tooltip(
+            rx.link(
+                rx.icon_button(
+                    rx.icon("pencil", size=16),
+                    variant="soft",
+                    color_scheme="gray",
+                    aria_label=f"Edit {row['name']}",
+                    tab_index=-1,
+                ),
+                href=row["edit_href"],
+            ),
+            content="Edit",
+        ),
+        confirm(
+            rx.icon_button(
+                rx.icon("trash-2", size=16),
+                variant="soft",
+                color_scheme="red",
+                aria_label=f"Delete {row['name']}",
+            ),
+            title="Delete this schedule?",
+            text=f"'{row['name']}' and all of its runs and attempts will be deleted.",
+            confirm_label="Delete",
+            on_confirm=state.delete(row["id"]),
+        ),
+        spacing="2",
+    )
+
+
+def schedule_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.vstack(
+                rx.link(row["name"], href=row["href"], weight="medium"),
+                schedule_badge(row["status"]),
+                spacing="1",
+            )
+        ),
+        rx.table.cell(rx.text(row["words"], size="2")),
+        rx.table.cell(rx.text(row["next"], title=row["next_at"], size="2", white_space="nowrap")),
+        rx.table.cell(
+            rx.cond(row["last_status"] != "", run_badge(row["last_status"]), rx.text("—"))
+        ),
+        rx.table.cell(history_dots(row["history"].to(list[str]))),
+        rx.table.cell(row_actions(row)),
+        data_schedule=row["name"],
+    )
+
+
+def schedules_table() -> rx.Component:
+    headers = ("Name", "Schedule", "Next run", "Last", "History", "Actions")
+    return rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(ScheduleListState.rows, schedule_row)),
+            width="100%",
+            variant="surface",
+        ),
+        rx.cond(
+            ScheduleListState.next_cursor != "",
+            rx.button(
+                "Load more", on_click=ScheduleListState.load_more, variant="soft", margin_top="12px"
+            ),
+        ),
+        width="100%",
+        overflow_x="auto",
+    )
+
+
+def view() -> rx.Component:
+    new_button = rx.link(
+        rx.button(rx.icon("plus", size=16), "New schedule"), href=routes.NEW_SCHEDULE
+    )
+    return page(
+        "Schedules",
+        rx.cond(
+            ScheduleListState.loaded & (ScheduleListState.rows.length() == 0),
+            empty_state(
+                "calendar-plus",
+                "Create your first schedule",
+                "A schedule calls a URL of yours on a cron, every N seconds to years, once, "
+                "or within a window, and logs every attempt.",
+                rx.link(
+                    rx.button("Create your first schedule", size="3"), href=routes.NEW_SCHEDULE
+                ),
+            ),
+            schedules_table(),
+        ),
+        actions=new_button,
+    )

@@ -1,0 +1,151 @@
+"""The dashboard's read-only queries on a real SQLite file and a real PostgreSQL database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, update
+
+from hookboard import crud
+from hookboard import dashboard_queries as queries
+from hookboard.models import AuthSession, Schedule, User
+from hookboard.tokens import new_session_token
+from tests.api.support import add_run, new_user
+
+NOW = datetime(2026, 3, 10, 14, 30, tzinfo=UTC)
+
+
+def schedule_of(engine, user_id: int, name: str = "ping", status: str = "active") -> int:
+    with Session(engine) as session:
+        schedule = crud.create_schedule(
+            session, user_id=user_id, now=NOW, name=name, kind="interval", every=1,
+            unit="hours", url="https://hooks.example.com/ping", method="POST",
+        )  # fmt: skip
+        schedule.status = status
+        session.commit()
+        return schedule.id
+
+
+def token_for(engine, user_id: int, **fields) -> str:
+    issued = new_session_token()
+    with Session(engine) as session:
+        session.add(
+            AuthSession(
+                user_id=user_id,
+                token_hash=issued.token_hash,
+                expires_at=fields.pop("expires_at", NOW + timedelta(days=1)),
+                **fields,
+            )
+        )
+        session.commit()
+    return issued.token
+
+
+def test_a_session_token_resolves_to_its_user_until_revoked_expired_or_deactivated(engine):
+    user_id, _ = new_user(engine, "me@example.com")
+    live = token_for(engine, user_id)
+    revoked = token_for(engine, user_id, revoked_at=NOW)
+    expired = token_for(engine, user_id, expires_at=NOW - timedelta(seconds=1))
+    with Session(engine) as session:
+        assert queries.session_user(session, token=live, now=NOW) == (user_id, "me@example.com")
+        assert queries.session_user(session, token=revoked, now=NOW) is None
+        assert queries.session_user(session, token=expired, now=NOW) is None
+        assert queries.session_user(session, token="hbs_unknown", now=NOW) is None
+        assert queries.session_user(session, token="", now=NOW) is None
+        session.exec(update(User).where(User.id == user_id).values(is_active=False))
+        session.commit()
+        assert queries.session_user(session, token=live, now=NOW) is None
+
+
+def test_runs_per_hour_counts_each_outcome_in_its_utc_hour(engine):
+    user_id, _ = new_user(engine, "me@example.com")
+    other_id, _ = new_user(engine, "other@example.com")
+    mine, theirs = schedule_of(engine, user_id), schedule_of(engine, other_id)
+    at_13 = NOW.replace(hour=13, minute=5)
+    for status in ("succeeded", "succeeded", "failed", "running"):
+        add_run(engine, user_id=user_id, schedule_id=mine, scheduled_for=at_13, status=status)
+        at_13 += timedelta(seconds=1)
+    add_run(engine, user_id=user_id, schedule_id=mine, scheduled_for=NOW, status="skipped")
+    add_run(engine, user_id=user_id, schedule_id=mine, scheduled_for=NOW - timedelta(days=2))
+    add_run(engine, user_id=other_id, schedule_id=theirs, scheduled_for=NOW, status="failed")
+
+    with Session(engine) as session:
+        hours = queries.runs_per_hour(session, user_id=user_id, now=NOW)
+
+    assert len(hours) == 24
+    assert hours[0]["hour"] == "15:00" and hours[-1]["hour"] == "14:00"
+    by_hour = {row["hour"]: row for row in hours}
+    assert by_hour["13:00"] == {
+        "hour": "13:00", "succeeded": 2, "failed": 1, "retrying": 0, "skipped": 0, "pending": 1,
+    }  # fmt: skip
+    assert by_hour["14:00"]["skipped"] == 1 and by_hour["14:00"]["failed"] == 0
+    assert sum(row["succeeded"] for row in hours) == 2  # two days ago is out of the window
+
+
+def test_the_overview_figures_cover_the_last_24_hours_of_this_user_only(engine):
+    user_id, _ = new_user(engine, "me@example.com")
+    other_id, _ = new_user(engine, "other@example.com")
+    mine = schedule_of(engine, user_id)
+    schedule_of(engine, user_id, name="paused", status="paused")
+    theirs = schedule_of(engine, other_id)
+    for n, latency in enumerate([10, 20, 30, 40, 100]):
+        add_run(
+            engine, user_id=user_id, schedule_id=mine, latency_ms=latency,
+            scheduled_for=NOW - timedelta(minutes=n + 1),
+        )  # fmt: skip
+    add_run(engine, user_id=user_id, schedule_id=mine, status="failed", scheduled_for=NOW)
+    add_run(engine, user_id=user_id, schedule_id=mine, scheduled_for=NOW - timedelta(days=3))
+    add_run(engine, user_id=other_id, schedule_id=theirs, status="failed", scheduled_for=NOW)
+
+    with Session(engine) as session:
+        figures = queries.overview(session, user_id=user_id, now=NOW)
+
+    assert figures.active_schedules == 1
+    assert figures.runs_24h == 6
+    assert figures.success_rate == 5 / 6
+    assert figures.p95_latency_ms == 88.0  # 40 + 0.8 * (100 - 40)
+
+
+def test_latest_failures_are_the_newest_failed_runs_with_their_schedule_names(engine):
+    user_id, _ = new_user(engine, "me@example.com")
+    other_id, _ = new_user(engine, "other@example.com")
+    mine = schedule_of(engine, user_id, name="billing sync")
+    theirs = schedule_of(engine, other_id)
+    old = add_run(engine, user_id=user_id, schedule_id=mine, status="failed")
+    add_run(engine, user_id=user_id, schedule_id=mine)
+    new = add_run(engine, user_id=user_id, schedule_id=mine, status="failed")
+    add_run(engine, user_id=other_id, schedule_id=theirs, status="failed")
+
+    with Session(engine) as session:
+        failures = queries.latest_failures(session, user_id=user_id)
+
+    assert [f.run_id for f in failures] == [new, old]
+    assert failures[0].schedule_name == "billing sync"
+    assert failures[0].error_class == "http_5xx" and failures[0].status_code == 500
+
+
+def test_recent_statuses_are_each_schedules_newest_runs_oldest_first(engine):
+    user_id, _ = new_user(engine, "me@example.com")
+    first, second = schedule_of(engine, user_id, "a"), schedule_of(engine, user_id, "b")
+    for n, status in enumerate(["failed", "succeeded", "skipped", "succeeded"]):
+        add_run(
+            engine, user_id=user_id, schedule_id=first, status=status,
+            scheduled_for=NOW + timedelta(seconds=n),
+        )  # fmt: skip
+
+    with Session(engine) as session:
+        history = queries.recent_statuses(session, schedule_ids=[first, second], limit=3)
+        names = queries.names_of_schedules(session, user_id=user_id, ids=[first, second, 10**9])
+
+    assert history == {first: ["succeeded", "skipped", "succeeded"], second: []}
+    assert names == {first: "a", second: "b"}
+
+
+def test_names_of_another_users_schedules_are_not_given(engine):
+    user_id, _ = new_user(engine, "me@example.com")
+    other_id, _ = new_user(engine, "other@example.com")
+    theirs = schedule_of(engine, other_id, "secret project")
+    with Session(engine) as session:
+        assert queries.names_of_schedules(session, user_id=user_id, ids=[theirs]) == {}
+        assert queries.schedule_names(session, user_id=user_id) == []
+        assert session.get(Schedule, theirs) is not None
