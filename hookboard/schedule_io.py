@@ -8,11 +8,14 @@ so it moves between accounts and installations:
                     "headers": {...}, "body": null}],
      "schedules": [{"name": "nightly", "kind": "cron", "cron": "0 2 * * *",
                     "timezone": "Europe/Berlin", "target": "crm",
-                    "request": {...}, "retry": {...}, "paused": false, ...}]}
+                    "request": {...}, "retry": {...}, "paused": false,
+                    "auto_pause_after": 15, "badge": false, ...}]}
 
 A schedule item has the shape of a POST /schedules body, with `target` (a
 target's name) instead of `target_id`. Completed schedules are left out:
-they never fire again.
+they never fire again. `badge` is the opt-in alone, never the badge's token:
+the token is a capability URL, so an imported schedule with `badge: true`
+gets a fresh one (a schedule that already has a badge keeps its own).
 
 Secrets: an export masks the values of secret-looking headers ("***"), as
 every API answer does, unless `include_secrets` is asked for (a backup meant
@@ -56,6 +59,7 @@ from hookboard.schedule_service import Conflict, InvalidInput, ServiceConfig
 
 FORMAT_VERSION = 1
 MAX_ITEMS = 100_000
+DEFAULT_AUTO_PAUSE_AFTER = Schedule.model_fields["auto_pause_after"].default  # as POST /schedules
 
 # --------------------------------------------------------------------------- the document
 
@@ -128,6 +132,10 @@ class ScheduleItem(_Strict):
     misfire: Literal["coalesce", "skip"] = "coalesce"
     overlap: Literal["skip", "allow"] = "skip"
     paused: StrictBool = False
+    auto_pause_after: Annotated[int, Field(ge=0, le=service.MAX_AUTO_PAUSE_AFTER)] = Field(
+        DEFAULT_AUTO_PAUSE_AFTER, description="Failed runs in a row before a pause; 0 = never."
+    )
+    badge: StrictBool = Field(False, description="Publish a status badge (a new random URL).")
 
 
 class ScheduleDocument(_Strict):
@@ -219,6 +227,8 @@ def _schedule_item(
         misfire=schedule.misfire,
         overlap=schedule.overlap,
         paused=schedule.status == ScheduleStatus.paused,
+        auto_pause_after=schedule.auto_pause_after,
+        badge=schedule.badge_token is not None,
     )
 
 
@@ -402,6 +412,7 @@ def _storage_fields(item: ScheduleItem, target_id: int | None, config: ServiceCo
         **item.retry.model_dump(),
         "misfire": item.misfire,
         "overlap": item.overlap,
+        "auto_pause_after": item.auto_pause_after,
     }
 
 
@@ -433,7 +444,7 @@ def _import_schedules(session, user_id, items, target_ids, now, config, report) 
                 created = service.create_schedule(
                     session,
                     user_id=user_id,
-                    fields=fields,
+                    fields={**fields, "badge": item.badge},
                     now=now,
                     config=config,
                     paused=item.paused,
@@ -466,6 +477,8 @@ def _update_schedule(session, user_id, schedule, item, fields, now, config) -> I
     # A completed schedule comes back to life only through new timing.
     if item.paused != was_paused and (not completed or timing_changed):
         changes["paused"] = item.paused
+    if item.badge != (schedule.badge_token is not None):  # an unchanged badge keeps its URL
+        changes["badge"] = item.badge
     if changes:
         service.update_schedule(
             session,

@@ -3,6 +3,8 @@ PostgreSQL: a round trip, dry runs, all-or-nothing, secrets, matching by name.""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.api.support import (
@@ -46,8 +48,17 @@ def without_timestamp(document: dict) -> dict:
     return {key: value for key, value in document.items() if key != "exported_at"}
 
 
+def by_name_of(client, auth) -> dict[str, dict]:
+    return {s["name"]: s for s in client.get("/schedules", headers=auth).json()["items"]}
+
+
+def token_of(badge_url: str) -> str:
+    return badge_url.rsplit("/", 1)[1].removesuffix(".svg")
+
+
 def seed(client, auth) -> None:
-    """A target, a schedule using it, one with its own secret header, one paused."""
+    """A target, a schedule using it, one with its own secret header (and a badge and its own
+    auto-pause), one paused."""
     target = create_target(client, auth, name="crm", url="https://crm.example/hook")
     create_schedule(
         client, auth, name="via target", kind="cron", cron="0 2 * * *", every=None, unit=None,
@@ -57,6 +68,7 @@ def seed(client, auth) -> None:
         client, auth, name="own request",
         request={"url": "https://hooks.example.com/a", "method": "PUT", "headers": SECRET_HEADERS},
         retry={"max_attempts": 5, "backoff": "linear", "base_delay_seconds": 2},
+        auto_pause_after=3, badge=True,
     )  # fmt: skip
     create_schedule(
         client, auth, name="resting", kind="window", every=10, unit="minutes",
@@ -72,6 +84,13 @@ def test_an_export_imports_into_another_account_unchanged(client, alice, bob):
     assert document["schedules"][0]["target"] == "crm"
     assert document["schedules"][1]["request"]["headers"] == SECRET_HEADERS
     assert "id" not in document["schedules"][0] and "target_id" not in document["schedules"][0]
+    assert [(s["auto_pause_after"], s["badge"]) for s in document["schedules"]] == [
+        (15, False),
+        (3, True),
+        (15, False),
+    ]
+    alice_badge = by_name_of(client, alice)["own request"]["badge_url"]
+    assert alice_badge and token_of(alice_badge) not in json.dumps(document)  # the opt-in only
 
     report = import_(client, bob, document)
     assert report.status_code == 200, report.text
@@ -84,6 +103,9 @@ def test_an_export_imports_into_another_account_unchanged(client, alice, bob):
     assert by_name["resting"]["status"] == "paused"
     assert by_name["via target"]["next_run_at"] is not None
     assert by_name["own request"]["request"]["headers"]["Authorization"] == "***"
+    assert by_name["own request"]["auto_pause_after"] == 3
+    assert by_name["own request"]["badge_url"] not in (None, alice_badge)  # a fresh token
+    assert by_name["via target"]["badge_url"] is None
 
 
 def test_importing_your_own_export_changes_nothing(client, alice):
@@ -92,7 +114,7 @@ def test_importing_your_own_export_changes_nothing(client, alice):
     report = import_(client, alice, export(client, alice)).json()  # secrets masked
     assert report["unchanged"] == 4 and report["created"] == report["updated"] == 0
     after = client.get("/schedules", headers=alice).json()["items"]
-    assert after == before  # same ids, same next_run_at, secrets kept
+    assert after == before  # same ids, same next_run_at, secrets kept, same badge URL
 
 
 def test_a_dry_run_reports_creates_and_updates_and_writes_nothing(client, alice):
@@ -100,6 +122,8 @@ def test_a_dry_run_reports_creates_and_updates_and_writes_nothing(client, alice)
     document = export(client, alice)
     document["schedules"][1]["request"]["url"] = "https://hooks.example.com/b"
     document["schedules"][1]["retry"]["max_attempts"] = 2
+    document["schedules"][1]["badge"] = False
+    document["schedules"][2].update(auto_pause_after=0, badge=True)
     new = {"name": "new one", "kind": "interval", "every": 5, "unit": "minutes"}
     document["schedules"].append({**new, "request": {"url": "https://n.example"}})
     before = client.get("/schedules", headers=alice).json()["items"]
@@ -108,14 +132,14 @@ def test_a_dry_run_reports_creates_and_updates_and_writes_nothing(client, alice)
     assert report.status_code == 200, report.text
     body = report.json()
     assert body["dry_run"] is True
-    assert (body["created"], body["updated"], body["unchanged"]) == (
-        1,
-        1,
-        3,
-    )  # the target and two schedules unchanged
-    updated = next(item for item in body["items"] if item["action"] == "update")
-    assert updated["name"] == "own request"
-    assert updated["changes"] == ["request.url", "retry.max_attempts"]
+    assert (body["created"], body["updated"], body["unchanged"]) == (1, 2, 2)
+    changes = {
+        item["name"]: item["changes"] for item in body["items"] if item["action"] == "update"
+    }
+    assert changes == {
+        "own request": ["badge", "request.url", "retry.max_attempts"],
+        "resting": ["auto_pause_after", "badge"],
+    }
     created = next(item for item in body["items"] if item["action"] == "create")
     assert created == {"type": "schedule", "name": "new one", "action": "create", "id": None,
                        "changes": []}  # fmt: skip
@@ -123,13 +147,14 @@ def test_a_dry_run_reports_creates_and_updates_and_writes_nothing(client, alice)
 
     applied = import_(client, alice, document).json()
     assert actions(applied) == actions(body)
-    edited = next(
-        s for s in client.get("/schedules", headers=alice).json()["items"]
-        if s["name"] == "own request"
-    )  # fmt: skip
+    after = by_name_of(client, alice)
+    edited = after["own request"]
     assert edited["request"]["url"] == "https://hooks.example.com/b"
     assert edited["retry"]["max_attempts"] == 2
     assert edited["request"]["headers"]["Authorization"] == "***"
+    assert edited["badge_url"] is None
+    assert after["resting"]["auto_pause_after"] == 0 and after["resting"]["badge_url"]
+    assert after["resting"]["status"] == "paused"
 
 
 def test_one_bad_item_and_nothing_is_written(client, alice):
@@ -157,6 +182,8 @@ def test_one_bad_item_and_nothing_is_written(client, alice):
         (lambda d: d["schedules"].append(dict(d["schedules"][0])), "schedules.1.name"),
         (lambda d: d["targets"][0].update(url="ftp://t.example"), "targets.0.url"),
         (lambda d: d.update(version=2), "version"),
+        (lambda d: d["schedules"][0].update(auto_pause_after=1001), "schedules.0.auto_pause_after"),
+        (lambda d: d["schedules"][0].update(badge="yes"), "schedules.0.badge"),
     ],
 )
 def test_errors_name_the_item_and_field(client, alice, change, field):
