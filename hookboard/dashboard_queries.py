@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from hookboard.models import AuthSession, Run, RunStatus, Schedule, ScheduleStatus, User
+from hookboard import credentials
+from hookboard.models import Run, RunStatus, Schedule, ScheduleStatus
 from hookboard.schedule_service import STATS_SAMPLE_LIMIT, percentile
-from hookboard.tokens import hash_token
 
 # Outcomes drawn in the runs-per-hour chart; in-flight runs count as "pending".
 CHART_OUTCOMES = ("succeeded", "failed", "retrying", "skipped", "pending")
@@ -42,21 +42,13 @@ class FailedRun:
 
 
 def session_user(session: Session, *, token: str, now: datetime) -> tuple[int, str] | None:
-    """(user id, email) for a live session token: the API's bearer rule (api/deps.py),
-    unrevoked, unexpired, its user active; None otherwise."""
+    """(user id, email) for a live session token, by the API's own rule; None otherwise."""
     if not token:
         return None
-    row = session.exec(
-        select(User.id, User.email)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(
-            AuthSession.token_hash == hash_token(token),
-            col(AuthSession.revoked_at).is_(None),
-            AuthSession.expires_at > now,
-            User.is_active,
-        )
-    ).first()
-    return None if row is None else (row[0], row[1])
+    found = credentials.find_session(session.connection(), token)
+    if found is None or not credentials.session_is_live(found, now):
+        return None
+    return found.user_id, found.email
 
 
 def overview(session: Session, *, user_id: int, now: datetime) -> Overview:

@@ -165,9 +165,6 @@ def active_secrets(connection: Connection, user_ids: set[int], now: datetime):
     return found
 
 
-_active_secrets = active_secrets  # the name tests import
-
-
 def _claimed(row, secrets: list[str]) -> ClaimedRun:
     own = RequestFields(row.url, row.method, row.headers, row.body)
     target = None

@@ -23,15 +23,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlmodel import Session
 
+from hookboard import credentials
 from hookboard.api.errors import ApiError
 from hookboard.db import get_engine, get_read_engine
-from hookboard.models import ApiKey, AuthSession, User
+from hookboard.models import ApiKey
 from hookboard.ratelimit import api_limits, get_limiter, rate_limit_headers
 from hookboard.settings import get_settings
-from hookboard.tokens import API_KEY_PREFIX, SESSION_PREFIX, hash_token
+from hookboard.tokens import API_KEY_PREFIX, SESSION_PREFIX
 
 # last_used_at is written at most this often per key, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -119,37 +120,29 @@ def enforce_rate_limit(principal: Principal) -> dict[str, str]:
 
 # The token lookups use their own short transaction, not the route's session:
 # the route's may hold SQLite's write lock, which _touch_api_key would wait on.
-def _lookup(statement):
+def _lookup(find, token: str):
     with get_read_engine().connect() as connection:
-        return connection.execute(statement).first()
+        return find(connection, token)
 
 
 def _session_principal(token: str, now: datetime) -> Principal:
-    row = _lookup(
-        select(AuthSession.id, AuthSession.user_id, AuthSession.revoked_at, AuthSession.expires_at)
-        .join(User, User.id == AuthSession.user_id)
-        .where(AuthSession.token_hash == hash_token(token), User.is_active)
-    )
-    if row is None:
+    found = _lookup(credentials.find_session, token)
+    if found is None:
         raise _unauthorized()
-    if row.revoked_at is not None or row.expires_at <= now:
+    if not credentials.session_is_live(found, now):
         raise _unauthorized("session expired or revoked")
-    return Principal(user_id=row.user_id, scope="write", session_id=row.id)
+    return Principal(user_id=found.user_id, scope="write", session_id=found.id)
 
 
 def _api_key_principal(token: str, now: datetime) -> Principal:
-    row = _lookup(
-        select(ApiKey.id, ApiKey.user_id, ApiKey.scope, ApiKey.revoked_at, ApiKey.last_used_at)
-        .join(User, User.id == ApiKey.user_id)
-        .where(ApiKey.key_hash == hash_token(token), User.is_active)
-    )
-    if row is None:
+    found = _lookup(credentials.find_api_key, token)
+    if found is None:
         raise _unauthorized()
-    if row.revoked_at is not None:
+    if found.revoked_at is not None:
         raise _unauthorized("API key revoked")
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        _touch_api_key(row.id, now)
-    return Principal(user_id=row.user_id, scope=row.scope, api_key_id=row.id)
+    if found.last_used_at is None or now - found.last_used_at > LAST_USED_RESOLUTION:
+        _touch_api_key(found.id, now)
+    return Principal(user_id=found.user_id, scope=found.scope, api_key_id=found.id)
 
 
 def _touch_api_key(key_id: int, now: datetime) -> None:

@@ -3,23 +3,21 @@ service configuration, the delivery queue and the ticker wake-up. No Reflex."""
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from hookboard import __version__
 from hookboard.db import get_engine
-from hookboard.queueing import delivery_queue, wake_tickers
+from hookboard.queueing import delivery_queue
 from hookboard.redis_client import get_redis
 from hookboard.schedule_service import ServiceConfig
 from hookboard.settings import get_settings
+from hookboard.ticker_wake import wake
 
-log = logging.getLogger("hookboard.ui")
 USER_AGENT = f"Hookboard/{__version__}"  # as the worker and the API's test delivery send it
 
 __all__ = ["USER_AGENT", "config", "db", "engine", "lease_grace", "now", "queue", "wake"]
@@ -37,15 +35,6 @@ def engine() -> Engine:
 @lru_cache
 def config() -> ServiceConfig:
     return ServiceConfig.from_settings(get_settings())
-
-
-def wake() -> None:
-    """Tickers sleep until the earliest next_run_at; a change must cut that short.
-    Without Redis they still notice within TICKER_MAX_IDLE_SECONDS."""
-    try:
-        wake_tickers(get_redis(), get_settings().queue_name)
-    except RedisError:
-        log.warning("could not wake the tickers; they notice within their idle limit")
 
 
 def queue() -> Queue:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlmodel import Session, select
 
-from hookboard.delivery import _active_secrets
+from hookboard import delivery
 from hookboard.models import SigningSecret, User
 from hookboard.signing import secret_key
 from tests.api.test_api_keys import bearer, create_key, seeded_user
@@ -27,7 +27,7 @@ def secrets_of(client: httpx.Client, headers) -> dict:
 def active_secrets(engine, email: str) -> list[str]:
     with Session(engine) as session:
         user_id = session.exec(select(User.id).where(User.email == email)).one()
-        found = _active_secrets(session.connection(), {user_id}, datetime.now(UTC))
+        found = delivery.active_secrets(session.connection(), {user_id}, datetime.now(UTC))
     return found.get(user_id, [])
 
 

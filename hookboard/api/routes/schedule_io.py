@@ -14,8 +14,9 @@ from pydantic import BaseModel, Field
 from hookboard import schedule_io
 from hookboard.api.deps import Caller, SessionDep, WriteCaller
 from hookboard.api.errors import ApiError
-from hookboard.api.routes.schedules import service_config, service_errors, utcnow, wake
+from hookboard.api.routes.schedules import service_config, service_errors, utcnow
 from hookboard.schedule_io import ScheduleDocument
+from hookboard.ticker_wake import wake
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 

@@ -6,7 +6,6 @@ Every change to a schedule's timing or status wakes the tickers through Redis.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -32,11 +31,10 @@ from hookboard.api.schemas import (
     ScheduleUpdate,
     TriggerResponse,
 )
-from hookboard.queueing import delivery_queue, wake_tickers
+from hookboard.queueing import delivery_queue
 from hookboard.redis_client import get_redis
 from hookboard.settings import get_settings
-
-log = logging.getLogger("hookboard.api")
+from hookboard.ticker_wake import wake
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 
@@ -79,15 +77,6 @@ def service_errors() -> Iterator[None]:
 
 def unavailable(message: str) -> ApiError:
     return ApiError(503, message, code="unavailable")
-
-
-def wake() -> None:
-    """Tickers sleep until the earliest next_run_at; a change must cut that short.
-    Without Redis they still wake within TICKER_MAX_IDLE_SECONDS."""
-    try:
-        wake_tickers(get_redis(), get_settings().queue_name)
-    except RedisError:
-        log.warning("could not wake the tickers; they notice within their idle limit")
 
 
 def idempotent(
