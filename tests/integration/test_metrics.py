@@ -41,6 +41,10 @@ def value(samples: dict, name: str, **labels: str) -> float:
     return samples[(name, tuple(sorted(labels.items())))]
 
 
+def at_least(samples: dict, least: float, name: str, **labels: str) -> bool:
+    return samples.get((name, tuple(sorted(labels.items()))), 0) >= least
+
+
 def test_deliveries_of_real_processes_show_up(engine, database_url, redis_url):
     user_id = make_user(engine)
     with (
@@ -64,13 +68,15 @@ def test_deliveries_of_real_processes_show_up(engine, database_url, redis_url):
         wait_until(lambda: len([r for r in runs_of(engine, bad) if r.status == "failed"]) >= 2)
 
         def flushed():
+            # Ticker and worker flush their counts every 2 s, each on its own clock.
             samples = scrape(base)
-            done = value(samples, "hookboard_runs_total", outcome="succeeded") >= 3
-            return (
-                samples
-                if done and value(samples, "hookboard_runs_total", outcome="failed") >= 2
-                else None
+            done = (
+                at_least(samples, 3, "hookboard_runs_total", outcome="succeeded")
+                and at_least(samples, 2, "hookboard_runs_total", outcome="failed")
+                and at_least(samples, 5, "hookboard_runs_dispatched_total")
+                and at_least(samples, 5, "hookboard_fire_lag_seconds_count")
             )
+            return samples if done else None
 
         samples = wait_until(flushed, timeout=15, interval=0.5)
 
