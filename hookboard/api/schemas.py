@@ -10,7 +10,7 @@ secret-looking headers (`Authorization`, `X-Api-Key`, ...) as "***"; sending
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 
@@ -121,6 +122,36 @@ def _not_null(value: Any) -> Any:
     return value
 
 
+class Patch(Strict):
+    """A partial update: a field left out stays as it is (None here). Those in
+    NOT_NULL may be left out but not set to null, and the JSON schema says so."""
+
+    NOT_NULL: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        return _not_null(value) if info.field_name in cls.NOT_NULL else value
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        schema = handler(core_schema)
+        properties = handler.resolve_ref_schema(schema)["properties"]
+        for name in cls.NOT_NULL:
+            _drop_null(properties[name])
+        return schema
+
+
+def _drop_null(prop: dict[str, Any]) -> None:
+    kept = [option for option in prop.pop("anyOf", []) if option.get("type") != "null"]
+    if len(kept) == 1:
+        prop.update(kept[0])
+    elif kept:
+        prop["anyOf"] = kept
+    if prop.get("default", 0) is None:
+        del prop["default"]
+
+
 # --------------------------------------------------------------------------- schedules
 
 
@@ -198,21 +229,25 @@ class RequestPatch(Strict):
     body: Body | None = None
 
 
-class RetryPatch(Strict):
+class RetryPatch(Patch):
+    NOT_NULL = frozenset(
+        {"max_attempts", "backoff", "base_delay_seconds", "max_delay_seconds", "jitter"}
+    )
+
     max_attempts: Attempts | None = None
     backoff: Backoff | None = None
     base_delay_seconds: BaseDelay | None = None
     max_delay_seconds: MaxDelay | None = None
     jitter: bool | None = None
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _given_fields_are_not_null(cls, value: Any) -> Any:
-        return _not_null(value)
 
-
-class ScheduleUpdate(Strict):
+class ScheduleUpdate(Patch):
     """Only the fields given change; `null` clears an optional field."""
+
+    NOT_NULL = frozenset(
+        {"name", "kind", "timezone", "request", "follow_redirects", "timeout_seconds", "retry"}
+        | {"misfire", "overlap", "paused", "auto_pause_after", "badge"}
+    )
 
     name: Name | None = None
     kind: Kind | None = None
@@ -233,25 +268,6 @@ class ScheduleUpdate(Strict):
     paused: bool | None = None
     auto_pause_after: AutoPauseAfter | None = None
     badge: bool | None = Field(None, description="Off retires the badge URL; on issues a new one.")
-
-    @field_validator(
-        "name",
-        "kind",
-        "timezone",
-        "follow_redirects",
-        "timeout_seconds",
-        "misfire",
-        "overlap",
-        "paused",
-        "auto_pause_after",
-        "badge",
-        "request",
-        "retry",
-        mode="before",
-    )
-    @classmethod
-    def _given_fields_are_not_null(cls, value: Any) -> Any:
-        return _not_null(value)
 
     def to_changes(self) -> dict[str, Any]:
         changes = {
@@ -438,17 +454,14 @@ class TargetCreate(Strict):
     body: Body | None = None
 
 
-class TargetUpdate(Strict):
+class TargetUpdate(Patch):
+    NOT_NULL = frozenset({"name", "url", "method", "headers"})
+
     name: Name | None = None
     url: Url | None = None
     method: Method | None = None
     headers: Headers | None = None
     body: Body | None = None
-
-    @field_validator("name", "url", "method", "headers", mode="before")
-    @classmethod
-    def _given_fields_are_not_null(cls, value: Any) -> Any:
-        return _not_null(value)
 
     def to_changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}

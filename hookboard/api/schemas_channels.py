@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints
 
-from hookboard.api.schemas import Name, Strict, Url, _not_null
+from hookboard.api.schemas import Name, Patch, Strict, Url
 from hookboard.models import NotificationChannel
 
 ChannelKindName = Literal["webhook", "email"]
@@ -24,18 +24,15 @@ class ChannelCreate(Strict):
     enabled: bool = True
 
 
-class ChannelUpdate(Strict):
+class ChannelUpdate(Patch):
     """Only the fields given change; the kind is fixed."""
+
+    NOT_NULL = frozenset({"name", "url", "email", "enabled"})
 
     name: Name | None = None
     url: Url | None = None
     email: Email | None = None
     enabled: bool | None = None
-
-    @field_validator("name", "url", "email", "enabled", mode="before")
-    @classmethod
-    def _given_fields_are_not_null(cls, value: Any) -> Any:
-        return _not_null(value)
 
     def to_changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}

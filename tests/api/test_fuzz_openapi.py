@@ -147,14 +147,6 @@ def _ops(*labels: str) -> frozenset[str]:
 
 
 TIMING = frozenset({"kind", "cron", "timezone", "every", "unit", "run_at", "starts_at", "ends_at"})
-NULL_REFUSED = frozenset(
-    {"name", "kind", "timezone", "follow_redirects", "timeout_seconds", "misfire", "overlap"}
-    | {"paused", "request", "retry", "url", "method", "headers"}
-    | {"auto_pause_after", "badge", "email", "enabled"}
-    | {f"retry.{name}" for name in ("max_attempts", "backoff", "base_delay_seconds")}
-    | {"retry.max_delay_seconds", "retry.jitter"}
-)
-
 KNOWN_GAPS = [
     # --- schema-valid input refused with 422
     Gap(
@@ -211,17 +203,6 @@ KNOWN_GAPS = [
         "RejectedPositiveData",
         _ops("POST /schedules/import"),
         frozenset({409, 422}),
-    ),
-    Gap(
-        "PATCH fields documented as nullable but null is refused",
-        "RejectedPositiveData",
-        _ops(
-            "PATCH /schedules/{schedule_id}",
-            "PATCH /targets/{target_id}",
-            "PATCH /notification-channels/{channel_id}",
-        ),
-        frozenset({422}),
-        fields=NULL_REFUSED,
     ),
     Gap(
         "names are stripped before minLength 1: a whitespace-only name passes the schema",
