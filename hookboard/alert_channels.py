@@ -8,12 +8,17 @@ Conflict -> 409). Another user's channel is "not found" like a missing one.
 from __future__ import annotations
 
 import re
+import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from hookboard import alert_messages
+from hookboard.alert_senders import AlertSendError, Destination, Outgoing, Smtp, send_alert
+from hookboard.attempt import make_client
 from hookboard.models import ChannelKind, NotificationChannel
 from hookboard.schedule_service import (
     Conflict,
@@ -24,6 +29,7 @@ from hookboard.schedule_service import (
     _page,
     _page_size,
     _valid_id,
+    active_signing_secrets,
     check_text,
     check_url_allowed,
     decode_cursor,
@@ -163,3 +169,54 @@ def _check_destination(channel: NotificationChannel) -> None:
             raise InvalidInput("email", "an email channel needs an email address")
         if channel.url:
             raise InvalidInput("url", "only applies to webhook channels")
+
+
+# --------------------------------------------------------------------------- test alert
+
+
+@dataclass(frozen=True)
+class PreparedTestAlert:
+    """A test alert ready to send: where, what, and the keys that sign a webhook."""
+
+    destination: Destination
+    outgoing: Outgoing
+    signing_secrets: list[str]
+
+
+def prepare_test_alert(
+    session: Session, *, user_id: int, channel_id: int, now: datetime
+) -> PreparedTestAlert:
+    """Read what a test alert needs, then end the read transaction (the send is slow)."""
+    channel = get_channel(session, user_id=user_id, channel_id=channel_id)
+    signing = active_signing_secrets(session, user_id=user_id, now=now)
+    session.commit()
+    message = alert_messages.test_message(user_id, channel.name)
+    return PreparedTestAlert(
+        destination=Destination(kind=channel.kind, url=channel.url, email=channel.email),
+        outgoing=Outgoing(
+            alert_id=f"test_{secrets.token_hex(8)}",
+            event=message.event,
+            subject=message.subject,
+            text=message.text,
+        ),
+        signing_secrets=signing,
+    )
+
+
+async def send_test_alert(
+    alert: PreparedTestAlert, *, config: ServiceConfig, smtp: Smtp
+) -> str | None:
+    """Send it once, the way the worker sends alerts (no retries): None, or why it failed."""
+    try:
+        async with make_client(max_connections=2) as client:
+            await send_alert(
+                client,
+                alert.destination,
+                alert.outgoing,
+                policy=config.policy,
+                smtp=smtp,
+                secrets=alert.signing_secrets,
+            )
+    except AlertSendError as error:
+        return str(error)
+    return None

@@ -7,7 +7,6 @@ user's channel answers 404 exactly like a missing one.
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,9 +14,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from hookboard import alert_channels as channels
-from hookboard import alert_messages
 from hookboard import schedule_service as service
-from hookboard.alert_senders import AlertSendError, Destination, Outgoing, Smtp, send_alert
+from hookboard.alert_senders import Smtp
 from hookboard.api.deps import Caller, SessionDep, WriteCaller
 from hookboard.api.routes.schedules import (
     Cursor,
@@ -35,7 +33,6 @@ from hookboard.api.schemas_channels import (
     ChannelTestResult,
     ChannelUpdate,
 )
-from hookboard.attempt import make_client
 from hookboard.settings import get_settings
 
 router = APIRouter(prefix="/notification-channels", tags=["notification channels"])
@@ -130,30 +127,13 @@ def delete_channel(channel_id: int, session: SessionDep, caller: WriteCaller) ->
 @router.post("/{channel_id}/test", response_model=ChannelTestResult)
 async def test_channel(channel_id: int, session: SessionDep, caller: WriteCaller) -> Any:
     """Send a test alert now, the way the worker sends alerts (once, no retries)."""
-    user_id = caller.user_id
 
-    def load() -> tuple[Destination, str, list[str]]:
+    def prepare() -> channels.PreparedTestAlert:
         with service_errors():
-            channel = channels.get_channel(session, user_id=user_id, channel_id=channel_id)
-        found = service.active_signing_secrets(session, user_id=user_id, now=datetime.now(UTC))
-        session.commit()  # end the read transaction before the (slow) send
-        destination = Destination(kind=channel.kind, url=channel.url, email=channel.email)
-        return destination, channel.name, found
-
-    destination, name, signing = await run_in_threadpool(load)
-    message = alert_messages.test_message(user_id, name)
-    outgoing = Outgoing(
-        alert_id=f"test_{secrets.token_hex(8)}",
-        event=message.event,
-        subject=message.subject,
-        text=message.text,
-    )
-    config = service_config()
-    try:
-        async with make_client(max_connections=2) as client:
-            await send_alert(
-                client, destination, outgoing, policy=config.policy, smtp=_smtp(), secrets=signing
+            return channels.prepare_test_alert(
+                session, user_id=caller.user_id, channel_id=channel_id, now=datetime.now(UTC)
             )
-    except AlertSendError as error:
-        return ChannelTestResult(ok=False, error=str(error))
-    return ChannelTestResult(ok=True, error=None)
+
+    alert = await run_in_threadpool(prepare)
+    error = await channels.send_test_alert(alert, config=service_config(), smtp=_smtp())
+    return ChannelTestResult(ok=error is None, error=error)
