@@ -19,4 +19,12 @@ config = rx.Config(
     cors_allowed_origins=cors_origins(settings),
     # Reflex's sitemap plugin wants a public deploy URL; a self-hosted app has none.
     disable_plugins=[SitemapPlugin],
+    # Where Reflex 0.10 wants the app's Radix theme (App(theme=...) is deprecated).
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(
+                accent_color="violet", gray_color="slate", radius="medium", has_background=True
+            )
+        )
+    ],
 )

@@ -361,3 +361,49 @@ def rotate_signing_secret(
 
 def secret_display_prefix(secret: str) -> str:
     return secret[:SECRET_DISPLAY_CHARS]
+
+
+def change_password(
+    session: Session,
+    *,
+    user_id: int,
+    current_password: str,
+    new_password: str,
+    keep_token: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Set a new password when the current one matches; returns how many sessions ended.
+
+    Every other session of the user is revoked (the one whose token is
+    `keep_token`, the caller's own, stays signed in): whoever knew the old
+    password, or holds a session opened with it, is signed out. API keys are
+    separate credentials and keep working; revoke them on their own.
+    Raises InvalidInputError on `new_password` or `current_password`."""
+    try:
+        validate_new_password(new_password)
+    except InvalidInputError as error:
+        raise InvalidInputError("new_password", str(error)) from None
+    stored = session.exec(select(User.password_hash).where(User.id == user_id)).first()
+    session.rollback()  # no transaction (nor SQLite lock) held during bcrypt
+    if stored is None or not verify_password(current_password, stored):
+        raise InvalidInputError("current_password", "the current password is not right")
+    new_hash = hash_password(new_password)
+    now = _now(now)
+    user = session.get(User, user_id)
+    user.password_hash = new_hash
+    user.updated_at = now
+    session.add(user)
+    others = select(AuthSession).where(
+        AuthSession.user_id == user_id,
+        col(AuthSession.revoked_at).is_(None),
+        col(AuthSession.expires_at) > now,
+    )
+    if keep_token:
+        others = others.where(AuthSession.token_hash != hash_token(keep_token))
+    revoked = 0
+    for auth in session.exec(others).all():
+        auth.revoked_at = now
+        session.add(auth)
+        revoked += 1
+    session.commit()
+    return revoked

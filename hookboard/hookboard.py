@@ -10,6 +10,7 @@ from hookboard.ui.pages import (
     editor,
     keys,
     logs,
+    notifications,
     overview,
     run_detail,
     schedule_detail,
@@ -20,7 +21,6 @@ from hookboard.ui.pages import (
 
 app = rx.App(
     api_transformer=create_api(),
-    theme=rx.theme(accent_color="violet", gray_color="slate", radius="medium", has_background=True),
     stylesheets=["/hookboard.css"],
 )
 
@@ -36,6 +36,12 @@ PAGES = (
     (targets.view, routes.TARGETS, "Targets", targets.TargetsState.load),
     (logs.view, routes.LOGS, "Logs", logs.LogsState.load),
     (run_detail.view, "/runs/[run_id]", "Run", run_detail.RunDetailState.load),
+    (
+        notifications.view,
+        routes.NOTIFICATIONS,
+        "Notifications",
+        notifications.NotificationsState.load,
+    ),
     (keys.view, routes.KEYS, "API keys", keys.KeysState.load),
     (settings.view, routes.SETTINGS, "Settings", settings.SettingsState.load),
 )

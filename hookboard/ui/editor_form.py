@@ -23,7 +23,7 @@ ERROR_FIELDS = (
     "name", "kind", "cron", "timezone", "every", "unit", "run_at", "starts_at", "ends_at",
     "target_id", "request.url", "request.method", "request.headers", "request.body",
     "timeout_seconds", "retry.max_attempts", "retry.backoff", "retry.base_delay_seconds",
-    "retry.max_delay_seconds", "misfire", "overlap",
+    "retry.max_delay_seconds", "misfire", "overlap", "auto_pause_after", "badge",
 )  # fmt: skip
 TIME_ZONES = sorted(available_timezones() - {"localtime", "Factory"})
 
@@ -51,6 +51,8 @@ DEFAULT_FORM: dict[str, Any] = {
     "jitter": True,
     "misfire": "coalesce",
     "overlap": "skip",
+    "auto_pause_after": str(Schedule.model_fields["auto_pause_after"].default),
+    "badge": False,
 }
 
 
@@ -152,6 +154,8 @@ def to_fields(form: dict[str, Any]) -> dict[str, Any]:
         "jitter": bool(form["jitter"]),
         "misfire": form["misfire"],
         "overlap": form["overlap"],
+        "auto_pause_after": _number(form["auto_pause_after"], "auto_pause_after", integer=True),
+        "badge": bool(form["badge"]),
     }
 
 
@@ -194,6 +198,8 @@ def from_schedule(schedule: Schedule) -> dict[str, Any]:
         "jitter": schedule.jitter,
         "misfire": schedule.misfire,
         "overlap": schedule.overlap,
+        "auto_pause_after": _text(schedule.auto_pause_after),
+        "badge": schedule.badge_token is not None,
     }
 
 

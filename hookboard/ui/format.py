@@ -65,3 +65,19 @@ def percentage(fraction: float | None) -> str:
 
 def run_status_color(status: str) -> str:
     return RUN_STATUS_COLORS.get(status, "gray")
+
+
+def failing_summary(failures: int, since: datetime | None, now: datetime) -> str:
+    """'failing since 12 min ago (3 failed runs in a row)', or '' while it is not failing."""
+    if failures <= 0:
+        return ""
+    runs = "1 failed run" if failures == 1 else f"{failures} failed runs in a row"
+    if since is None:
+        return f"failing ({runs})"
+    return f"failing since {relative(since, now)} ({runs})"
+
+
+def auto_pause_text(after: int) -> str:
+    if after <= 0:
+        return "never (auto-pause off)"
+    return f"after {after} failed run{'s' if after != 1 else ''} in a row"

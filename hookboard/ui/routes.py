@@ -7,6 +7,7 @@ SCHEDULES = "/schedules"
 NEW_SCHEDULE = "/schedules/new"
 TARGETS = "/targets"
 LOGS = "/logs"
+NOTIFICATIONS = "/notifications"
 KEYS = "/keys"
 SETTINGS = "/settings"
 

@@ -22,9 +22,32 @@ def go(page: Page, base: str, path: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+MAX_SHOT_HEIGHT = 2400
+HIDE_TOASTS = "[data-sonner-toaster] { display: none !important; }"
+
+
 def shoot(page: Page, directory: Path, name: str) -> None:
+    """The whole page as a user would see it on a tall screen.
+
+    A full-page capture of a scrolled page paints the sticky sidebar and top
+    bar where the viewport happened to be; instead the viewport grows to the
+    page's height (so 100vh and sticky elements lay out as on that screen),
+    from the top, and is put back afterwards."""
     page.wait_for_load_state("networkidle")
-    page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+    viewport = page.viewport_size
+    page.evaluate("window.scrollTo(0, 0)")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    tall = {
+        "width": viewport["width"],
+        "height": min(max(height, viewport["height"]), MAX_SHOT_HEIGHT),
+    }
+    page.set_viewport_size(tall)
+    try:
+        page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        # Toasts of earlier steps would cover whatever sits in the corner.
+        page.screenshot(path=str(directory / f"{name}.png"), style=HIDE_TOASTS)
+    finally:
+        page.set_viewport_size(viewport)
 
 
 def pick(page: Page, trigger: str, option: str) -> None:
@@ -44,6 +67,8 @@ def create_schedule(
     max_attempts: str = "3",
     base_delay: str = "10",
     backoff: str = "Exponential",
+    auto_pause_after: str | None = None,
+    badge: bool = False,
 ) -> int:
     """Fill the editor for an interval schedule, save, and return the new schedule's id."""
     go(page, base, "/schedules/new")
@@ -55,6 +80,10 @@ def create_schedule(
     page.fill("#f-max_attempts", max_attempts)
     page.fill("#f-base_delay_seconds", base_delay)
     pick(page, "#f-backoff", backoff)
+    if auto_pause_after is not None:
+        page.fill("#f-auto_pause_after", auto_pause_after)
+    if badge:
+        page.click("#f-badge")
     page.click("#save-schedule")
     page.wait_for_url(re.compile(r"/schedules/\d+/?$"), timeout=TIMEOUT_MS)
     toast(page, "Schedule created")

@@ -1,22 +1,33 @@
-"""The dashboard's plain logic: the editor's form rules, formatting, redirects, passwords."""
+"""The dashboard's plain logic: form rules, formatting, redirects, passwords, import
+reports, and the test alert it sends through hookboard.alert_channels."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from hookboard import accounts
+from hookboard import alert_channels as channels
+from hookboard.alert_senders import Smtp
 from hookboard.dashboard_queries import session_user
-from hookboard.models import AuthSession, Schedule
-from hookboard.schedule_service import InvalidInput
+from hookboard.models import Schedule
+from hookboard.netguard import NetPolicy
+from hookboard.schedule_io import ImportedItem, ImportReport
+from hookboard.schedule_service import InvalidInput, NotFound, ServiceConfig
 from hookboard.ui import editor_form as form_rules
 from hookboard.ui import format as fmt
+from hookboard.ui import schedule_transfer as transfer
 from hookboard.ui.pages.auth import safe_next
+from hookboard.ui.pages.notifications import fields_of as channel_fields
+from hookboard.ui.pages.schedule_detail import badge_links
 from hookboard.ui.pages.targets import parse_header_lines
-from hookboard.ui.password_change import change_password
 from tests.api.support import new_user
+from tests.support.receiver import Receiver
 
 
 def form(**changes) -> dict:
@@ -125,27 +136,27 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(eng
         second = accounts.login(
             session, email="me@example.com", password="first password", client_ip=None
         )
-    with Session(engine) as session, pytest.raises(accounts.InvalidInputError) as error:
-        change_password(
-            session, user_id=user_id, current="wrong", new="second password",
-            keep_token=signed_up.token,
-        )  # fmt: skip
-    assert error.value.field == "current_password"
+    for current, new, field in (
+        ("wrong", "second password", "current_password"),
+        ("first password", "short", "new_password"),
+    ):
+        with Session(engine) as session, pytest.raises(accounts.InvalidInputError) as error:
+            accounts.change_password(
+                session, user_id=user_id, current_password=current, new_password=new,
+                keep_token=signed_up.token,
+            )  # fmt: skip
+        assert error.value.field == field
     with Session(engine) as session:
-        revoked = change_password(
-            session, user_id=user_id, current="first password", new="second password",
-            keep_token=signed_up.token,
+        revoked = accounts.change_password(
+            session, user_id=user_id, current_password="first password",
+            new_password="second password", keep_token=signed_up.token,
         )  # fmt: skip
     assert revoked == 1  # the other session of this user, not the one in use
+    now = datetime.now(UTC)
     with Session(engine) as session:
-        live = session.exec(
-            select(AuthSession).where(
-                AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
-            )
-        ).all()
-        assert len(live) == 1
-        assert session_user(session, token=other_token, now=datetime.now(UTC)) is not None
-        assert second.token != signed_up.token
+        assert session_user(session, token=signed_up.token, now=now) is not None
+        assert session_user(session, token=second.token, now=now) is None
+        assert session_user(session, token=other_token, now=now) is not None  # another user
         with pytest.raises(accounts.InvalidCredentialsError):
             accounts.login(
                 session, email="me@example.com", password="first password", client_ip=None
@@ -155,4 +166,123 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(eng
                 session, email="me@example.com", password="second password", client_ip=None
             ).user_id
             == user_id
+        )
+
+
+def test_changing_the_password_without_a_token_to_keep_ends_every_session(engine):
+    with Session(engine, expire_on_commit=False) as session:
+        signed_up = accounts.signup(session, email="me@example.com", password="first password")
+    with Session(engine) as session:
+        revoked = accounts.change_password(
+            session, user_id=signed_up.user.id, current_password="first password",
+            new_password="second password",
+        )  # fmt: skip
+        assert revoked == 1
+        assert session_user(session, token=signed_up.token, now=datetime.now(UTC)) is None
+
+
+def test_a_failure_streak_and_the_auto_pause_setting_read_well():
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    since = now - timedelta(minutes=12)
+    assert fmt.failing_summary(0, None, now) == ""
+    assert fmt.failing_summary(1, since, now) == "failing since 12 min ago (1 failed run)"
+    assert fmt.failing_summary(3, since, now) == "failing since 12 min ago (3 failed runs in a row)"
+    assert fmt.auto_pause_text(15) == "after 15 failed runs in a row"
+    assert fmt.auto_pause_text(1) == "after 1 failed run in a row"
+    assert fmt.auto_pause_text(0) == "never (auto-pause off)"
+
+
+def test_the_editor_carries_auto_pause_and_the_badge_both_ways():
+    fields = form_rules.to_fields(form(auto_pause_after="2", badge=True))
+    assert fields["auto_pause_after"] == 2 and fields["badge"] is True
+    assert form_rules.to_fields(form())["auto_pause_after"] == 15  # the service's default
+    with pytest.raises(InvalidInput) as error:
+        form_rules.to_fields(form(auto_pause_after="never"))
+    assert error.value.field == "auto_pause_after"
+    schedule = Schedule(
+        user_id=1, name="n", kind="cron", cron="0 2 * * *", timezone="UTC",
+        url="https://example.com/h", auto_pause_after=0, badge_token="tok",
+    )  # fmt: skip
+    filled = form_rules.from_schedule(schedule)
+    assert filled["auto_pause_after"] == "0" and filled["badge"] is True
+
+
+def test_the_badge_links_are_absolute_and_off_means_none():
+    links = badge_links("abc", "https://hooks.example.com", "nightly")
+    assert links["path"] == "/api/v1/badges/abc.svg"
+    assert links["url"] == "https://hooks.example.com/api/v1/badges/abc.svg"
+    assert links["markdown"] == f"![nightly: hookboard status]({links['url']})"
+    assert badge_links(None, "https://hooks.example.com", "nightly") == {}
+
+
+def test_a_channel_form_sends_only_the_destination_of_its_kind():
+    form_ = {"name": "ops", "kind": "email", "url": "https://x.example.com", "email": " a@b.c "}
+    assert channel_fields(form_) == {
+        "name": "ops", "kind": "email", "url": None, "email": "a@b.c", "enabled": True,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("", "paste an export"), ("{oops", "not JSON: Expecting property name"), ("[", "line 1")],
+)
+def test_an_import_that_is_not_json_names_the_document(text, message):
+    with pytest.raises(InvalidInput) as error:
+        transfer.parse_json(text)
+    assert error.value.field == "document" and message in error.value.message
+
+
+def test_an_import_report_reads_as_a_dry_run_or_as_done():
+    items = [
+        ImportedItem("target", "crm", "create", None),
+        ImportedItem("schedule", "nightly", "update", 4, ["cron"]),
+        ImportedItem("schedule", "hourly", "unchanged", 5),
+    ]
+    dry = ImportReport(dry_run=True, items=items)
+    assert transfer.summary(dry) == "1 to create, 1 to update, 1 unchanged"
+    assert transfer.summary(ImportReport(dry_run=False, items=items)) == (
+        "1 created, 1 updated, 1 unchanged"
+    )
+    assert transfer.report_rows(dry)[1] == {
+        "type": "schedule", "name": "nightly", "action": "update", "changes": "cron",
+    }  # fmt: skip
+    assert transfer.changes_anything(dry)
+    assert not transfer.changes_anything(ImportReport(dry_run=True, items=items[2:]))
+
+
+def run_coroutine(coroutine):
+    """asyncio.run in a thread of its own: Playwright's sync API keeps a loop in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def test_a_test_alert_reaches_its_channel_signed_and_a_failure_says_why(engine):
+    user_id, _ = new_user(engine, "ops@example.com")
+    config = ServiceConfig(policy=NetPolicy(allow_private=True))
+    with Receiver(status=204) as up, Receiver(status=502) as down:
+        with Session(engine) as session:
+            ids = []
+            for name, receiver in (("up", up), ("down", down)):
+                channel = channels.create_channel(
+                    session, user_id=user_id, now=datetime.now(UTC), config=config,
+                    fields={"name": name, "kind": "webhook", "url": receiver.url + "/a"},
+                    smtp_configured=False,
+                )  # fmt: skip
+                ids.append(channel.id)
+            session.commit()
+        results = []
+        for channel_id in ids:
+            with Session(engine) as session:
+                prepared = channels.prepare_test_alert(
+                    session, user_id=user_id, channel_id=channel_id, now=datetime.now(UTC)
+                )
+            sent = channels.send_test_alert(prepared, config=config, smtp=Smtp())
+            results.append(run_coroutine(sent))
+        [request] = up.wait_for(1)
+    assert results == [None, "http_5xx (HTTP 502)"]
+    assert json.loads(request.body)["hookboard"]["event"] == "test"
+    assert request.headers["webhook-signature"].startswith("v1,")
+    with Session(engine) as session, pytest.raises(NotFound):
+        channels.prepare_test_alert(
+            session, user_id=user_id + 1000, channel_id=ids[0], now=datetime.now(UTC)
         )

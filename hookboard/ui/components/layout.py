@@ -12,6 +12,7 @@ NAV = (
     ("Schedules", routes.SCHEDULES, "calendar-clock"),
     ("Targets", routes.TARGETS, "crosshair"),
     ("Logs", routes.LOGS, "scroll-text"),
+    ("Notifications", routes.NOTIFICATIONS, "bell"),
     ("API keys", routes.KEYS, "key-round"),
     ("Settings", routes.SETTINGS, "settings"),
 )

@@ -31,6 +31,24 @@ def schedule_badge(status: rx.Var) -> rx.Component:
     )
 
 
+def auto_paused_badge(reason: rx.Var) -> rx.Component:
+    """The schedule paused itself (failed runs in a row, or times it cannot compute);
+    the reason shows on hover and is read out by screen readers."""
+    return rx.tooltip(
+        rx.badge(
+            rx.icon("circle-pause", size=12),
+            "auto-paused",
+            color_scheme="red",
+            variant="soft",
+            radius="full",
+            aria_label=f"auto-paused: {reason}",
+            class_name="auto-paused",
+            tab_index=0,
+        ),
+        content=reason,
+    )
+
+
 def history_dots(statuses: rx.Var) -> rx.Component:
     """The newest runs as small coloured squares, oldest left."""
     return rx.hstack(

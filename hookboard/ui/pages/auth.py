@@ -123,7 +123,9 @@ def _form(title: str, action: str, on_submit, new_password: bool, footer: rx.Com
                         ),
                         rx.cond(
                             (CredentialsState.error != "") & (CredentialsState.field_name == ""),
-                            rx.callout(CredentialsState.error, icon="triangle-alert", color="red"),
+                            rx.callout(
+                                CredentialsState.error, icon="triangle-alert", color_scheme="red"
+                            ),
                         ),
                         rx.button(
                             action,

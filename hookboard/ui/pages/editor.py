@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from hookboard.schedule_service import HTTP_METHODS
+from hookboard.schedule_service import HTTP_METHODS, MAX_AUTO_PAUSE_AFTER
 from hookboard.schedules import UNITS
+from hookboard.templating import VARIABLES
 from hookboard.ui import routes
 from hookboard.ui.components.layout import page
 from hookboard.ui.components.widgets import field
@@ -303,6 +304,23 @@ def test_result() -> rx.Component:
     )
 
 
+def template_help() -> rx.Component:
+    """The template variables, right beside the fields that take them."""
+    return rx.hstack(
+        rx.icon("braces", size=14, color=rx.color("gray", 10)),
+        rx.text(
+            "In the URL's path and query, header values and the body, ",
+            *[rx.fragment(rx.code("{{" + name + "}}", size="1"), " ") for name in VARIABLES],
+            "are filled in for every attempt (scheduled_for in ISO 8601 UTC, attempt from 1).",
+            size="1",
+            color_scheme="gray",
+        ),
+        align="start",
+        spacing="2",
+        id="template-help",
+    )
+
+
 def request_section() -> rx.Component:
     return section(
         "Request",
@@ -312,6 +330,7 @@ def request_section() -> rx.Component:
             text_input("url", "URL", placeholder="https://example.com/hook", type="url"),
             columns="2",
         ),
+        template_help(),
         headers_editor(),
         body_editor(),
         grid(
@@ -354,6 +373,27 @@ def policy_section() -> rx.Component:
             columns="4",
         ),
         switch("jitter", "Jitter (spread each delay over [d/2, d])"),
+        grid(
+            text_input(
+                "auto_pause_after",
+                "Auto-pause after N failed runs in a row",
+                type="number",
+                min=0,
+                max=MAX_AUTO_PAUSE_AFTER,
+                hint="0 = never. Resuming starts the count over; alerts tell you either way.",
+            ),
+            rx.vstack(
+                switch("badge", "Public status badge"),
+                rx.text(
+                    "A public SVG (passing, failing, paused) for a README or status page; "
+                    "turning it off retires its URL.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                padding_top="24px",
+                spacing="1",
+            ),
+        ),
         grid(
             choice(
                 "misfire",

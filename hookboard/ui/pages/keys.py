@@ -152,7 +152,7 @@ def key_reveal() -> rx.Component:
     S = KeysState
     return rx.vstack(
         rx.callout(
-            "Copy this key now: it is shown only once.", icon="triangle-alert", color="amber"
+            "Copy this key now: it is shown only once.", icon="triangle-alert", color_scheme="amber"
         ),
         rx.hstack(
             rx.code(S.created_key, id="created-key", word_break="break-all", size="3"),

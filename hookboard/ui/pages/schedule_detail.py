@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from hookboard import schedule_service as service
+from hookboard.badge import badge_path
 from hookboard.models import Schedule
 from hookboard.redaction import redact_headers
 from hookboard.ui import format as fmt
@@ -48,17 +49,29 @@ def configuration(schedule: Schedule, target_name: str | None) -> list[dict[str,
         {"label": "Timeout", "value": f"{schedule.timeout_seconds:g} s"},
         {
             "label": "Retries",
-            "value": f"{schedule.max_attempts} attempts, {schedule.backoff} backoff from "
+            "value": f"{schedule.max_attempts} attempt{'s' if schedule.max_attempts != 1 else ''}, "
+            f"{schedule.backoff} backoff from "
             f"{schedule.base_delay_seconds:g} s (max {schedule.max_delay_seconds:g} s)"
             + (", jitter" if schedule.jitter else ""),
         },
         {"label": "Misfire / overlap", "value": f"{schedule.misfire} / {schedule.overlap}"},
+        {"label": "Auto-pause", "value": fmt.auto_pause_text(schedule.auto_pause_after)},
         {"label": "Next run", "value": fmt.absolute(schedule.next_run_at)},
     ]
 
 
+def badge_links(token: str | None, origin: str, name: str) -> dict[str, str]:
+    """The badge's path (for the page), full URL and a Markdown snippet; {} when it is off."""
+    if not token:
+        return {}
+    path = badge_path(token)
+    url = f"{origin}{path}"
+    return {"path": path, "url": url, "markdown": f"![{name}: hookboard status]({url})"}
+
+
 class ScheduleDetailState(AuthState):
     info: dict[str, Any] = {}
+    badge: dict[str, str] = {}
     config_rows: list[dict[str, str]] = []
     stats: dict[str, str] = {}
     points: list[dict[str, Any]] = []
@@ -105,7 +118,12 @@ class ScheduleDetailState(AuthState):
             "edit_href": routes.edit_schedule(schedule.id),
             "logs_href": f"{routes.LOGS}?schedule={schedule.id}",
             "paused_reason": schedule.paused_reason or "",
+            "failing": fmt.failing_summary(
+                schedule.consecutive_failures, schedule.failing_since, now
+            ),
+            "failing_at": fmt.absolute(schedule.failing_since),
         }
+        self.badge = badge_links(schedule.badge_token, self.router.url.origin, schedule.name)
         self.config_rows = configuration(schedule, target.name if target else None)
         self.stats = {
             "runs": str(stats.runs["total"]),
@@ -149,6 +167,11 @@ class ScheduleDetailState(AuthState):
     @rx.event
     def refresh(self):
         return self.load()
+
+    @rx.event
+    def copy_badge(self, key: str):
+        what = "Markdown" if key == "markdown" else "Badge URL"
+        return [rx.set_clipboard(self.badge.get(key, "")), rx.toast.success(f"{what} copied")]
 
 
 S = ScheduleDetailState
@@ -271,6 +294,85 @@ def actions() -> rx.Component:
     )
 
 
+def health_callouts() -> rx.Component:
+    """Why it paused itself, or how long it has been failing."""
+    reason = S.info["paused_reason"].to(str)
+    return rx.fragment(
+        rx.cond(
+            reason != "",
+            rx.callout.root(
+                rx.callout.icon(rx.icon("circle-pause")),
+                rx.callout.text(
+                    rx.text.strong("Auto-paused: "),
+                    reason,
+                    ". Resume it once the endpoint is fixed; the count starts over.",
+                ),
+                color_scheme="red",
+                id="paused-reason",
+            ),
+        ),
+        rx.cond(
+            (reason == "") & (S.info["failing"].to(str) != ""),
+            rx.callout(
+                S.info["failing"].to(str),
+                icon="triangle-alert",
+                color_scheme="red",
+                title=S.info["failing_at"].to(str),
+                id="failing-since",
+            ),
+        ),
+    )
+
+
+def copy_row(label: str, key: str, element_id: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium"),
+        rx.hstack(
+            rx.code(S.badge[key], id=element_id, word_break="break-all", flex="1"),
+            rx.icon_button(
+                rx.icon("copy", size=14),
+                variant="soft",
+                size="1",
+                on_click=S.copy_badge(key),
+                aria_label=f"Copy the {label.lower()}",
+            ),
+            align="center",
+            width="100%",
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def badge_card() -> rx.Component:
+    """Shown while the public status badge is on (the editor's switch)."""
+    return rx.cond(
+        S.badge.contains("url"),
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.heading("Public status badge", size="4"),
+                    rx.image(src=S.badge["path"], alt="status badge", id="badge-image"),
+                    align="center",
+                    spacing="3",
+                    wrap="wrap",
+                ),
+                rx.text(
+                    "Anyone with this URL sees whether the schedule passes, and nothing else. "
+                    "Turning the badge off in the editor retires the URL.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+                copy_row("Badge URL", "url", "badge-url"),
+                copy_row("Markdown", "markdown", "badge-markdown"),
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
+        ),
+    )
+
+
 def view() -> rx.Component:
     return page(
         "Schedule",
@@ -283,11 +385,9 @@ def view() -> rx.Component:
             align="center",
             wrap="wrap",
         ),
-        rx.cond(
-            S.info["paused_reason"].to(str) != "",
-            rx.callout(S.info["paused_reason"].to(str), icon="circle-pause", color="amber"),
-        ),
+        health_callouts(),
         config_card(),
+        badge_card(),
         rx.grid(
             stat("Runs, 24 h", S.stats["runs"]),
             stat("Success rate", S.stats["success"]),

@@ -13,12 +13,14 @@ from hookboard.ui import format as fmt
 from hookboard.ui import routes, schedule_actions, services
 from hookboard.ui.components.layout import page
 from hookboard.ui.components.widgets import (
+    auto_paused_badge,
     confirm,
     empty_state,
     history_dots,
     run_badge,
     schedule_badge,
 )
+from hookboard.ui.pages.schedule_import import export_menu, import_dialog
 from hookboard.ui.state import AuthState
 
 PAGE_SIZE = 100
@@ -39,6 +41,11 @@ def schedule_rows(session, user_id: int, schedules, now) -> list[dict[str, Any]]
             else schedule.status,
             "next_at": fmt.absolute(schedule.next_run_at),
             "last_status": last[schedule.id].status if schedule.id in last else "",
+            "paused_reason": schedule.paused_reason or "",
+            "failing": fmt.failing_summary(
+                schedule.consecutive_failures, schedule.failing_since, now
+            ),
+            "failing_at": fmt.absolute(schedule.failing_since),
             "history": history.get(schedule.id, []),
             "href": routes.schedule(schedule.id),
             "edit_href": routes.edit_schedule(schedule.id),
@@ -168,15 +175,33 @@ def row_actions(row: rx.Var, state=ScheduleListState) -> rx.Component:
     )
 
 
+def status_cell(row: rx.Var) -> rx.Component:
+    """Name, status, why it paused itself (on hover) and how long it has been failing."""
+    return rx.vstack(
+        rx.link(row["name"], href=row["href"], weight="medium"),
+        rx.hstack(
+            schedule_badge(row["status"]),
+            rx.cond(row["paused_reason"] != "", auto_paused_badge(row["paused_reason"])),
+            spacing="1",
+            wrap="wrap",
+        ),
+        rx.cond(
+            row["failing"] != "",
+            rx.text(
+                row["failing"],
+                title=row["failing_at"],
+                size="1",
+                color_scheme="red",
+                class_name="failing-since",
+            ),
+        ),
+        spacing="1",
+    )
+
+
 def schedule_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(
-            rx.vstack(
-                rx.link(row["name"], href=row["href"], weight="medium"),
-                schedule_badge(row["status"]),
-                spacing="1",
-            )
-        ),
+        rx.table.cell(status_cell(row)),
         rx.table.cell(rx.text(row["words"], size="2")),
         rx.table.cell(rx.text(row["next"], title=row["next_at"], size="2", white_space="nowrap")),
         rx.table.cell(
@@ -208,10 +233,17 @@ def schedules_table() -> rx.Component:
     )
 
 
-def view() -> rx.Component:
-    new_button = rx.link(
-        rx.button(rx.icon("plus", size=16), "New schedule"), href=routes.NEW_SCHEDULE
+def page_actions() -> rx.Component:
+    return rx.hstack(
+        export_menu(),
+        import_dialog(on_applied=ScheduleListState.load),
+        rx.link(rx.button(rx.icon("plus", size=16), "New schedule"), href=routes.NEW_SCHEDULE),
+        spacing="2",
+        wrap="wrap",
     )
+
+
+def view() -> rx.Component:
     return page(
         "Schedules",
         rx.cond(
@@ -227,5 +259,5 @@ def view() -> rx.Component:
             ),
             schedules_table(),
         ),
-        actions=new_button,
+        actions=page_actions(),
     )

@@ -10,9 +10,9 @@ from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page
 from hookboard.ui.components.widgets import confirm, field
-from hookboard.ui.password_change import change_password
 from hookboard.ui.state import AuthState
 
+PASSWORD_FIELDS = ("current_password", "new_password", "confirm")
 MASKED = "whsec_" + "•" * 24
 VERIFY_SNIPPET = """# pip install standardwebhooks
 from standardwebhooks import Webhook
@@ -33,7 +33,7 @@ class SettingsState(AuthState):
     secret_shown: str = ""  # filled only while revealed
     created: str = ""
     previous: list[dict[str, str]] = []
-    password_errors: dict[str, str] = {"current_password": "", "password": "", "confirm": ""}
+    password_errors: dict[str, str] = dict.fromkeys(PASSWORD_FIELDS, "")
     changing: bool = False
 
     @rx.event
@@ -97,12 +97,12 @@ class SettingsState(AuthState):
 
     @rx.event
     async def change_password(self, form: dict):
-        self.password_errors = {"current_password": "", "password": "", "confirm": ""}
+        self.password_errors = dict.fromkeys(PASSWORD_FIELDS, "")
         user_id = self._user_id()
         if user_id is None:
             yield self._to_login()
             return
-        if form.get("password") != form.get("confirm"):
+        if form.get("new_password") != form.get("confirm"):
             self.password_errors["confirm"] = "the two new passwords differ"
             yield rx.toast.error("The two new passwords differ")
             return
@@ -112,11 +112,11 @@ class SettingsState(AuthState):
 
         def work() -> int:
             with services.db() as session:
-                return change_password(
+                return accounts.change_password(
                     session,
                     user_id=user_id,
-                    current=form.get("current_password", ""),
-                    new=form.get("password", ""),
+                    current_password=form.get("current_password", ""),
+                    new_password=form.get("new_password", ""),
                     keep_token=token,
                 )
 
@@ -131,7 +131,7 @@ class SettingsState(AuthState):
         others = f"; {revoked} other session(s) logged out" if revoked else ""
         yield [
             rx.set_value("current_password", ""),
-            rx.set_value("password", ""),
+            rx.set_value("new_password", ""),
             rx.set_value("confirm", ""),
             rx.toast.success(f"Password changed{others}"),
         ]
@@ -228,7 +228,7 @@ def password_card() -> rx.Component:
             rx.vstack(
                 rx.heading("Change password", size="4"),
                 password_input("current_password", "Current password", "current-password"),
-                password_input("password", "New password", "new-password"),
+                password_input("new_password", "New password", "new-password"),
                 password_input("confirm", "New password, again", "new-password"),
                 rx.button("Change password", type="submit", loading=SettingsState.changing),
                 spacing="3",
