@@ -152,5 +152,15 @@ def confirm(
     )
 
 
+def dialog_form_actions(submit_label: str, submit_id: str) -> rx.Component:
+    """A dialog form's footer: Cancel closes it, the submit button sends the form."""
+    return rx.hstack(
+        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+        rx.button(submit_label, type="submit", id=submit_id),
+        justify="end",
+        width="100%",
+    )
+
+
 def code_text(value: rx.Var | str, **props) -> rx.Component:
     return rx.code(value, variant="ghost", word_break="break-all", **props)

@@ -10,7 +10,7 @@ from hookboard.api.schemas_accounts import ApiKeyCreate
 from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import confirm, empty_state, field
+from hookboard.ui.components.widgets import confirm, dialog_form_actions, empty_state, field
 from hookboard.ui.state import AuthState
 
 
@@ -133,14 +133,7 @@ def create_form() -> rx.Component:
                     aria_label="Scope",
                 ),
             ),
-            rx.hstack(
-                rx.dialog.close(
-                    rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
-                ),
-                rx.button("Create key", type="submit", id="create-key"),
-                justify="end",
-                width="100%",
-            ),
+            dialog_form_actions("Create key", "create-key"),
             spacing="4",
         ),
         on_submit=lambda _: S.create(),

@@ -18,7 +18,7 @@ from hookboard.settings import get_settings
 from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import confirm, empty_state, field
+from hookboard.ui.components.widgets import confirm, dialog_form_actions, empty_state, field
 from hookboard.ui.state import AuthState
 
 EMPTY_FORM = {"name": "", "kind": "webhook", "url": "", "email": ""}
@@ -241,14 +241,7 @@ def channel_form() -> rx.Component:
                     width="100%",
                 ),
             ),
-            rx.hstack(
-                rx.dialog.close(
-                    rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
-                ),
-                rx.button("Create channel", type="submit", id="save-channel"),
-                justify="end",
-                width="100%",
-            ),
+            dialog_form_actions("Create channel", "save-channel"),
             spacing="3",
         ),
         on_submit=lambda _: S.create(),

@@ -11,7 +11,7 @@ from hookboard.redaction import redact_headers
 from hookboard.schedule_service import HTTP_METHODS
 from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import confirm, empty_state, field
+from hookboard.ui.components.widgets import confirm, dialog_form_actions, empty_state, field
 from hookboard.ui.state import AuthState
 
 EMPTY_FORM = {"name": "", "method": "POST", "url": "", "headers": "", "body": ""}
@@ -209,14 +209,7 @@ def target_form() -> rx.Component:
                 error=S.errors["body"],
                 html_for="t-body",
             ),
-            rx.hstack(
-                rx.dialog.close(
-                    rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
-                ),
-                rx.button("Save target", type="submit", id="save-target"),
-                justify="end",
-                width="100%",
-            ),
+            dialog_form_actions("Save target", "save-target"),
             spacing="3",
         ),
         on_submit=lambda _: S.save(),
