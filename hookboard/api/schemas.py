@@ -116,12 +116,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-def _not_null(value: Any) -> Any:
-    if value is None:
-        raise ValueError("must not be null")
-    return value
-
-
 class Patch(Strict):
     """A partial update: a field left out stays as it is (None here). Those in
     NOT_NULL may be left out but not set to null, and the JSON schema says so."""
@@ -131,7 +125,9 @@ class Patch(Strict):
     @field_validator("*", mode="before")
     @classmethod
     def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
-        return _not_null(value) if info.field_name in cls.NOT_NULL else value
+        if value is None and info.field_name in cls.NOT_NULL:
+            raise ValueError("must not be null")
+        return value
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema, handler):
