@@ -119,15 +119,14 @@ def _schedules_to_touch(connection: Connection, by_schedule: dict[int, list[RunE
     only_successes = [sid for sid in by_schedule if sid not in with_failure]
     streaking: set[int] = set()
     if only_successes:
-        streaking = set(
-            connection.execute(
-                select(schedules.c.id).where(
-                    schedules.c.id.in_(only_successes),
-                    (schedules.c.consecutive_failures > 0) | schedules.c.failing_since.is_not(None),
-                )
-            ).scalars()
-        )
+        streaking = set(connection.execute(_STREAKING, {"ids": only_successes}).scalars())
     return sorted(with_failure | streaking)
+
+
+_STREAKING = select(schedules.c.id).where(
+    schedules.c.id.in_(bindparam("ids", expanding=True)),
+    (schedules.c.consecutive_failures > 0) | schedules.c.failing_since.is_not(None),
+)
 
 
 def _load_streaks(connection: Connection, schedule_ids: list[int]) -> list[Streak]:

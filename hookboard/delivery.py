@@ -15,9 +15,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, text, update
+from sqlalchemy.dialects import sqlite
 
+from hookboard import pg_batch
 from hookboard.alert_events import RunEnd, lock_streaks, record_run_ends
 from hookboard.alert_messages import describe_error
 from hookboard.attempt import AttemptOutcome, OutboundRequest
@@ -71,72 +72,144 @@ def claim_runs(
     engine: Engine, run_ids: list[int], now: datetime, *, lease_grace: timedelta
 ) -> list[ClaimedRun]:
     with engine.begin() as connection:
-        rows = connection.execute(_claim_query(connection, run_ids)).all()
-        claimable = [row for row in rows if _claimable(row, now)]
-        if not claimable:
-            return []
+        return _claim(connection, run_ids, now, lease_grace)
+
+
+def record_and_claim(
+    engine: Engine,
+    delivered: list[Delivered],
+    run_ids: list[int],
+    now: datetime,
+    *,
+    lease_grace: timedelta,
+) -> tuple[list[RetryLater], list[ClaimedRun]]:
+    """A worker's round: record what came back and claim what came in, one transaction."""
+    with engine.begin() as connection:
+        retries = _record(connection, delivered, now, lease_grace, None) if delivered else []
+        claimed = _claim(connection, run_ids, now, lease_grace) if run_ids else []
+    return retries, claimed
+
+
+def _claim(
+    connection: Connection, run_ids: list[int], now: datetime, lease_grace: timedelta
+) -> list[ClaimedRun]:
+    if pg_batch.is_postgres(connection):
+        rows = _claim_postgres(connection, run_ids, now, lease_grace)
+    else:
+        rows = _claim_generic(connection, run_ids, now, lease_grace)
+    if not rows:
+        return []
+    secrets = active_secrets(connection, {row.user_id for row in rows}, now)
+    return [_claimed(row, secrets.get(row.user_id, [])) for row in rows]
+
+
+_REQUEST_COLUMNS = [
+    schedules.c.url,
+    schedules.c.method,
+    schedules.c.headers,
+    schedules.c.body,
+    schedules.c.timeout_seconds,
+    schedules.c.follow_redirects,
+    schedules.c.backoff,
+    schedules.c.base_delay_seconds,
+    schedules.c.max_delay_seconds,
+    schedules.c.jitter,
+    schedules.c.target_id,
+]
+_TARGET_COLUMNS = ["url", "method", "headers", "body"]
+_target = targets.alias("t")
+
+# One statement: lock what is claimable (skipping runs another worker holds),
+# move it to running under its lease, and return it with its request.
+_PG_CLAIM = text(
+    f"""
+    WITH claimable AS (
+        SELECT id FROM runs
+        WHERE id = ANY(CAST(:ids AS bigint[])) AND (
+            status = '{RunStatus.pending}'
+            OR (status = '{RunStatus.retrying}'
+                AND (next_attempt_at IS NULL OR next_attempt_at <= :retry_cutoff))
+            OR (status = '{RunStatus.running}' AND lease_expires_at < :now))
+        ORDER BY id
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE runs AS r
+    SET status = '{RunStatus.running}',
+        lease_expires_at = :now + make_interval(secs => s.timeout_seconds + :grace),
+        started_at = coalesce(r.started_at, :now)
+    FROM claimable AS c, schedules AS s LEFT JOIN targets AS t ON t.id = s.target_id
+    WHERE r.id = c.id AND s.id = r.schedule_id
+    RETURNING r.id, r.user_id, r.schedule_id, r.scheduled_for, r.attempt_count, r.max_attempts,
+        {", ".join(f"s.{column.name}" for column in _REQUEST_COLUMNS)},
+        {", ".join(f"t.{name} AS target_{name}" for name in _TARGET_COLUMNS)}
+    """
+)
+
+
+def _claim_postgres(connection: Connection, run_ids: list[int], now: datetime, grace: timedelta):
+    rows = connection.execute(
+        _PG_CLAIM,
+        {
+            "ids": run_ids,
+            "now": now,
+            "retry_cutoff": now + RETRY_EARLY_TOLERANCE,
+            "grace": grace.total_seconds(),
+        },
+    ).all()
+    return sorted(rows, key=lambda row: row.id)
+
+
+_GENERIC_CLAIM_SELECT = (
+    select(
+        runs.c.id,
+        runs.c.user_id,
+        runs.c.schedule_id,
+        runs.c.scheduled_for,
+        runs.c.status,
+        runs.c.attempt_count,
+        runs.c.max_attempts,
+        runs.c.lease_expires_at,
+        runs.c.next_attempt_at,
+        runs.c.started_at,
+        *_REQUEST_COLUMNS,
+        *(_target.c[name].label(f"target_{name}") for name in _TARGET_COLUMNS),
+    )
+    .select_from(
+        runs.join(schedules, schedules.c.id == runs.c.schedule_id).outerjoin(
+            _target, _target.c.id == schedules.c.target_id
+        )
+    )
+    .where(runs.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(runs.c.id)
+)
+_GENERIC_CLAIM_UPDATE = (
+    update(runs)
+    .where(runs.c.id == bindparam("b_id"))
+    .values(
+        status=RunStatus.running,
+        lease_expires_at=bindparam("b_lease"),
+        started_at=bindparam("b_started"),
+    )
+)
+
+
+def _claim_generic(connection: Connection, run_ids: list[int], now: datetime, grace: timedelta):
+    """SQLite: one writer at a time (BEGIN IMMEDIATE), so select then update."""
+    rows = connection.execute(_GENERIC_CLAIM_SELECT, {"ids": run_ids}).all()
+    claimable = [row for row in rows if _claimable(row, now)]
+    if claimable:
         connection.execute(
-            update(runs)
-            .where(runs.c.id == bindparam("b_id"))
-            .values(
-                status=RunStatus.running,
-                lease_expires_at=bindparam("b_lease"),
-                started_at=bindparam("b_started"),
-            ),
+            _GENERIC_CLAIM_UPDATE,
             [
                 {
                     "b_id": row.id,
-                    "b_lease": now + timedelta(seconds=row.timeout_seconds) + lease_grace,
+                    "b_lease": now + timedelta(seconds=row.timeout_seconds) + grace,
                     "b_started": row.started_at or now,
                 }
                 for row in claimable
             ],
         )
-        secrets = active_secrets(connection, {row.user_id for row in claimable}, now)
-    return [_claimed(row, secrets.get(row.user_id, [])) for row in claimable]
-
-
-def _claim_query(connection: Connection, run_ids: list[int]):
-    target = targets.alias("t")
-    query = (
-        select(
-            runs.c.id,
-            runs.c.user_id,
-            runs.c.schedule_id,
-            runs.c.scheduled_for,
-            runs.c.status,
-            runs.c.attempt_count,
-            runs.c.max_attempts,
-            runs.c.lease_expires_at,
-            runs.c.next_attempt_at,
-            runs.c.started_at,
-            schedules.c.url,
-            schedules.c.method,
-            schedules.c.headers,
-            schedules.c.body,
-            schedules.c.timeout_seconds,
-            schedules.c.follow_redirects,
-            schedules.c.backoff,
-            schedules.c.base_delay_seconds,
-            schedules.c.max_delay_seconds,
-            schedules.c.jitter,
-            target.c.url.label("target_url"),
-            target.c.method.label("target_method"),
-            target.c.headers.label("target_headers"),
-            target.c.body.label("target_body"),
-            schedules.c.target_id,
-        )
-        .select_from(
-            runs.join(schedules, schedules.c.id == runs.c.schedule_id).outerjoin(
-                target, target.c.id == schedules.c.target_id
-            )
-        )
-        .where(runs.c.id.in_(run_ids))
-        .order_by(runs.c.id)
-    )
-    if connection.dialect.name == "postgresql":
-        query = query.with_for_update(of=runs, skip_locked=True)
-    return query
+    return claimable
 
 
 def _claimable(row, now: datetime) -> bool:
@@ -149,16 +222,19 @@ def _claimable(row, now: datetime) -> bool:
     return False
 
 
+_ACTIVE_SECRETS = (
+    select(secrets_table.c.user_id, secrets_table.c.secret)
+    .where(
+        secrets_table.c.user_id.in_(bindparam("user_ids", expanding=True)),
+        or_(secrets_table.c.expires_at.is_(None), secrets_table.c.expires_at > bindparam("now")),
+    )
+    .order_by(secrets_table.c.created_at.desc(), secrets_table.c.id.desc())
+)
+
+
 def active_secrets(connection: Connection, user_ids: set[int], now: datetime):
     """Newest first: after a rotation the old secret signs too until it expires."""
-    rows = connection.execute(
-        select(secrets_table.c.user_id, secrets_table.c.secret)
-        .where(
-            secrets_table.c.user_id.in_(user_ids),
-            or_(secrets_table.c.expires_at.is_(None), secrets_table.c.expires_at > now),
-        )
-        .order_by(secrets_table.c.created_at.desc(), secrets_table.c.id.desc())
-    )
+    rows = connection.execute(_ACTIVE_SECRETS, {"user_ids": sorted(user_ids), "now": now})
     found: dict[int, list[str]] = {}
     for user_id, secret in rows:
         found.setdefault(user_id, []).append(secret)
@@ -213,6 +289,17 @@ def record_outcomes(
 
     Returns the retries to schedule; the caller queues them after commit.
     """
+    with engine.begin() as connection:
+        return _record(connection, delivered, now, lease_grace, rng)
+
+
+def _record(
+    connection: Connection,
+    delivered: list[Delivered],
+    now: datetime,
+    lease_grace: timedelta,
+    rng: random.Random | None,
+) -> list[RetryLater]:
     retries: list[RetryLater] = []
     run_updates = []
     for item in delivered:
@@ -221,35 +308,44 @@ def record_outcomes(
         if retry:
             retries.append(retry)
     finishing = _run_ends(delivered, run_updates)
-    with engine.begin() as connection:
-        # Schedules before runs, the order a schedule's delete takes them in.
-        streaks = lock_streaks(connection, finishing) if finishing else []
-        # A run deleted meanwhile (its schedule was deleted) has nothing left to
-        # record; one such run must not fail the whole batch on a foreign key.
-        alive = _lock_existing_runs(connection, [item.run.run_id for item in delivered])
-        kept = [item for item in delivered if item.run.run_id in alive]
-        if kept:
-            _insert_attempts(connection, [_attempt_row(item) for item in kept])
-            connection.execute(_run_update(), [u for u in run_updates if u["b_id"] in alive])
-        if streaks:
-            # A stale duplicate (its run update guarded out) finishes nothing.
-            expected = {u["b_id"]: (RunStatus.running, u["b_prev_attempts"]) for u in run_updates}
-            ends = [end for end in finishing if alive.get(end.run_id) == expected[end.run_id]]
-            record_run_ends(connection, streaks, ends, now)
+    # Schedules before runs, the order a schedule's delete takes them in.
+    streaks = lock_streaks(connection, finishing) if finishing else []
+    # A run deleted meanwhile (its schedule was deleted) has nothing left to
+    # record; one such run must not fail the whole batch on a foreign key.
+    alive = _lock_existing_runs(connection, [item.run.run_id for item in delivered])
+    kept = [item for item in delivered if item.run.run_id in alive]
+    if kept:
+        _insert_attempts(connection, [_attempt_row(item) for item in kept])
+        _update_runs(connection, [u for u in run_updates if u["id"] in alive])
+    if streaks:
+        # A stale duplicate (its run update guarded out) finishes nothing.
+        expected = {u["id"]: (RunStatus.running, u["_prev_attempts"]) for u in run_updates}
+        ends = [end for end in finishing if alive.get(end.run_id) == expected[end.run_id]]
+        record_run_ends(connection, streaks, ends, now)
     return [retry for retry in retries if retry.run_id in alive]
+
+
+_LOCK_RUNS = select(runs.c.id, runs.c.status, runs.c.attempt_count).where(
+    runs.c.id.in_(bindparam("ids", expanding=True))
+)
+_PG_LOCK_RUNS = text(
+    "SELECT id, status, attempt_count FROM runs WHERE id = ANY(CAST(:ids AS bigint[]))"
+    " FOR UPDATE"  # a concurrent delete waits for this write
+)
 
 
 def _lock_existing_runs(connection: Connection, run_ids: list[int]) -> dict[int, tuple[str, int]]:
     """Run id -> (status, attempt_count) before this write, for the runs that still exist."""
-    query = select(runs.c.id, runs.c.status, runs.c.attempt_count).where(runs.c.id.in_(run_ids))
-    if connection.dialect.name == "postgresql":
-        query = query.with_for_update()  # a concurrent delete waits for this write
-    return {row.id: (row.status, row.attempt_count) for row in connection.execute(query)}
+    query = _PG_LOCK_RUNS if pg_batch.is_postgres(connection) else _LOCK_RUNS
+    return {
+        row.id: (row.status, row.attempt_count)
+        for row in connection.execute(query, {"ids": run_ids})
+    }
 
 
 def _run_ends(delivered: list[Delivered], run_updates: list[dict]) -> list[RunEnd]:
     """The runs this write means to finish (succeeded, or failed for good)."""
-    final = {u["b_id"] for u in run_updates if u["b_status"] in _FINAL}
+    final = {u["id"] for u in run_updates if u["status"] in _FINAL}
     ends = []
     for item in delivered:
         if item.run.run_id not in final:
@@ -275,53 +371,77 @@ def _run_ends(delivered: list[Delivered], run_updates: list[dict]) -> list[RunEn
 def _run_transition(item: Delivered, now: datetime, lease_grace: timedelta, rng):
     run, outcome = item.run, item.outcome
     values = {
-        "b_id": run.run_id,
-        "b_prev_attempts": run.attempt_number - 1,
-        "b_attempts": run.attempt_number,
-        "b_status_code": outcome.status_code,
-        "b_latency": outcome.latency_ms,
-        "b_error_class": outcome.error_class,
-        "b_finished": now,
-        "b_next_attempt": None,
-        "b_lease": None,
+        "id": run.run_id,
+        "_prev_attempts": run.attempt_number - 1,
+        "attempt_count": run.attempt_number,
+        "status_code": outcome.status_code,
+        "latency_ms": outcome.latency_ms,
+        "error_class": outcome.error_class,
+        "finished_at": now,
+        "next_attempt_at": None,
+        "lease_expires_at": None,
     }
     if outcome.ok:
-        return {**values, "b_status": RunStatus.succeeded}, None
+        return {**values, "status": RunStatus.succeeded}, None
     if outcome.retryable and run.attempt_number < run.max_attempts:
         delay = retry_delay(run.retry, run.attempt_number, outcome.retry_after_seconds, rng)
         next_attempt = now + timedelta(seconds=delay)
         values.update(
-            b_status=RunStatus.retrying,
-            b_finished=None,
-            b_next_attempt=next_attempt,
-            b_lease=next_attempt + lease_grace,
+            status=RunStatus.retrying,
+            finished_at=None,
+            next_attempt_at=next_attempt,
+            lease_expires_at=next_attempt + lease_grace,
         )
         return values, RetryLater(run.run_id, delay)
-    return {**values, "b_status": RunStatus.failed}, None
+    return {**values, "status": RunStatus.failed}, None
 
 
-def _run_update():
-    # Guarded by the attempt count: a stale duplicate never overwrites a newer result.
-    return (
-        update(runs)
-        .where(
-            and_(
-                runs.c.id == bindparam("b_id"),
-                runs.c.status == RunStatus.running,
-                runs.c.attempt_count == bindparam("b_prev_attempts"),
-            )
-        )
-        .values(
-            status=bindparam("b_status"),
-            attempt_count=bindparam("b_attempts"),
-            status_code=bindparam("b_status_code"),
-            latency_ms=bindparam("b_latency"),
-            error_class=bindparam("b_error_class"),
-            finished_at=bindparam("b_finished"),
-            next_attempt_at=bindparam("b_next_attempt"),
-            lease_expires_at=bindparam("b_lease"),
+RUN_UPDATE_COLUMNS = (
+    ("_prev_attempts", "integer"),
+    ("status", "varchar"),
+    ("attempt_count", "integer"),
+    ("status_code", "integer"),
+    ("latency_ms", "float8"),
+    ("error_class", "varchar"),
+    ("finished_at", "timestamptz"),
+    ("next_attempt_at", "timestamptz"),
+    ("lease_expires_at", "timestamptz"),
+)
+# Guarded by the attempt count: a stale duplicate never overwrites a newer result.
+_PG_UPDATE_RUNS = pg_batch.update_rows(
+    "runs",
+    ("id", "bigint"),
+    RUN_UPDATE_COLUMNS,
+    where=f"runs.status = '{RunStatus.running}' AND runs.attempt_count = v._prev_attempts",
+)
+_UPDATE_RUNS = (
+    update(runs)
+    .where(
+        and_(
+            runs.c.id == bindparam("b_id"),
+            runs.c.status == RunStatus.running,
+            runs.c.attempt_count == bindparam("b__prev_attempts"),
         )
     )
+    .values(
+        **{
+            name: bindparam(f"b_{name}")
+            for name, _ in RUN_UPDATE_COLUMNS
+            if not name.startswith("_")
+        }
+    )
+)
+
+
+def _update_runs(connection: Connection, values: list[dict]) -> None:
+    if not values:
+        return
+    if pg_batch.is_postgres(connection):
+        connection.execute(_PG_UPDATE_RUNS, pg_batch.rows_param(values))
+    else:
+        connection.execute(
+            _UPDATE_RUNS, [{f"b_{name}": value for name, value in row.items()} for row in values]
+        )
 
 
 def _attempt_row(item: Delivered) -> dict:
@@ -352,11 +472,35 @@ def _text(value: str) -> str:
     return value.replace("\x00", "\ufffd")
 
 
+ATTEMPT_COLUMNS = (
+    ("run_id", "bigint"),
+    ("user_id", "bigint"),
+    ("number", "integer"),
+    ("started_at", "timestamptz"),
+    ("latency_ms", "float8"),
+    ("error_class", "varchar"),
+    ("error_message", "varchar"),
+    ("status_code", "integer"),
+    ("request_method", "varchar"),
+    ("request_url", "varchar"),
+    ("request_headers", "json"),
+    ("request_body", "text"),
+    ("response_headers", "json"),
+    ("response_body", "text"),
+    ("created_at", "timestamptz"),
+)
+_PG_INSERT_ATTEMPTS = pg_batch.insert_rows(
+    "attempts", ATTEMPT_COLUMNS, suffix="ON CONFLICT (run_id, number) DO NOTHING"
+)
+_SQLITE_INSERT_ATTEMPTS = sqlite.insert(attempts).on_conflict_do_nothing(
+    index_elements=["run_id", "number"]
+)
+
+
 def _insert_attempts(connection: Connection, rows: list[dict]) -> None:
     if not rows:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    connection.execute(
-        dialect.insert(attempts).on_conflict_do_nothing(index_elements=["run_id", "number"]),
-        rows,
-    )
+    if pg_batch.is_postgres(connection):
+        connection.execute(_PG_INSERT_ATTEMPTS, pg_batch.rows_param(rows))
+    else:
+        connection.execute(_SQLITE_INSERT_ATTEMPTS, rows)

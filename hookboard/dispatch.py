@@ -16,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, bindparam, case, select, text, update
+from sqlalchemy import Connection, Engine, and_, bindparam, case, select, update
 from sqlalchemy.dialects import sqlite
 
+from hookboard import pg_batch
 from hookboard.firing import IN_FLIGHT, plan_firing
 from hookboard.models import Run, RunStatus, Schedule, ScheduleStatus
 from hookboard.schedules import ScheduleSpecError
@@ -79,7 +80,7 @@ def dispatch_due(
             return DispatchResult(0, [], 0)
         decisions = [_decide(row, now, misfire_grace, now + lease_grace) for row in due]
         inserted = _insert_runs(connection, [d.run for d in decisions if d.run])
-        connection.execute(_schedule_update(), [_update_values(d, inserted) for d in decisions])
+        _update_schedules(connection, [_update_values(d, inserted) for d in decisions])
     pending = [run_id for run_id, status in inserted.values() if status == RunStatus.pending]
     return DispatchResult(len(due), pending, len(inserted) - len(pending))
 
@@ -143,15 +144,10 @@ RUN_INSERT_COLUMNS = (
     ("finished_at", "timestamptz"),
     ("lease_expires_at", "timestamptz"),
 )
-# PostgreSQL: one statement text whatever the batch size (arrays, unnest), so
-# the driver does not parse a new multi-row INSERT on every tick.
-_PG_INSERT_RUNS = text(
-    "INSERT INTO runs ("
-    + ", ".join(f'"{name}"' for name, _ in RUN_INSERT_COLUMNS)
-    + ") SELECT * FROM unnest("
-    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in RUN_INSERT_COLUMNS)
-    + ") ON CONFLICT (schedule_id, scheduled_for) DO NOTHING"
-    " RETURNING id, schedule_id, status"
+_PG_INSERT_RUNS = pg_batch.insert_rows(
+    "runs",
+    RUN_INSERT_COLUMNS,
+    suffix="ON CONFLICT (schedule_id, scheduled_for) DO NOTHING RETURNING id, schedule_id, status",
 )
 
 
@@ -161,8 +157,7 @@ def _insert_runs(connection: Connection, new_runs: list[dict]) -> dict[int, tupl
     if not new_runs:
         return {}
     if connection.dialect.name == "postgresql":
-        columns = {name: [run[name] for run in new_runs] for name, _ in RUN_INSERT_COLUMNS}
-        result = connection.execute(_PG_INSERT_RUNS, columns)
+        result = connection.execute(_PG_INSERT_RUNS, pg_batch.rows_param(new_runs))
     else:
         statement = (
             sqlite.insert(runs)
@@ -185,27 +180,38 @@ def _update_values(decision: _Decision, inserted: dict[int, tuple[int, str]]) ->
         if status == RunStatus.pending:
             last_run_id = run_id
     return {
-        "b_id": row.id,
-        "b_next_run_at": decision.next_run_at,
-        "b_status": decision.status,
-        "b_paused_reason": decision.paused_reason,
-        "b_last_run_at": last_run_at,
-        "b_last_run_id": last_run_id,
+        "id": row.id,
+        "next_run_at": decision.next_run_at,
+        "status": decision.status,
+        "paused_reason": decision.paused_reason,
+        "last_run_at": last_run_at,
+        "last_run_id": last_run_id,
     }
 
 
-def _schedule_update():
-    return (
-        update(schedules)
-        .where(schedules.c.id == bindparam("b_id"))
-        .values(
-            next_run_at=bindparam("b_next_run_at"),
-            status=bindparam("b_status"),
-            paused_reason=bindparam("b_paused_reason"),
-            last_run_at=bindparam("b_last_run_at"),
-            last_run_id=bindparam("b_last_run_id"),
+SCHEDULE_UPDATE_COLUMNS = (
+    ("next_run_at", "timestamptz"),
+    ("status", "varchar"),
+    ("paused_reason", "varchar"),
+    ("last_run_at", "timestamptz"),
+    ("last_run_id", "bigint"),
+)
+_PG_UPDATE_SCHEDULES = pg_batch.update_rows("schedules", ("id", "bigint"), SCHEDULE_UPDATE_COLUMNS)
+_SCHEDULE_UPDATE = (
+    update(schedules)
+    .where(schedules.c.id == bindparam("b_id"))
+    .values(**{name: bindparam(f"b_{name}") for name, _ in SCHEDULE_UPDATE_COLUMNS})
+)
+
+
+def _update_schedules(connection: Connection, values: list[dict]) -> None:
+    if pg_batch.is_postgres(connection):
+        connection.execute(_PG_UPDATE_SCHEDULES, pg_batch.rows_param(values))
+    else:
+        connection.execute(
+            _SCHEDULE_UPDATE,
+            [{f"b_{name}": value for name, value in row.items()} for row in values],
         )
-    )
 
 
 def next_due_at(engine: Engine) -> datetime | None:
