@@ -1,12 +1,15 @@
 """The worker's delivery engine: many requests in flight, few transactions.
 
 An RQ job costs a few milliseconds, and a receiver may take seconds to
-answer, so a job does not wait for its requests: it claims its runs, hands
-them to this runtime's event loop (blocking only while the worker is at
-capacity) and returns. The loop sends through httpx over aiohttp's
-connection pool (see pinned_transport); a writer thread records finished
-attempts in batches. The database lease, not RQ's
-job state, guarantees that a run whose worker died is delivered again.
+answer, so a job waits for neither its requests nor the database: it hands
+its run ids to this runtime (blocking only while the worker is at capacity)
+and returns. A database thread works in rounds: one transaction records every
+attempt that finished since the last round and claims every run id that came
+in, so batches grow with the load instead of transactions multiplying. The
+event loop sends the claimed runs through httpx over aiohttp's connection pool
+(see pinned_transport). The database lease, not RQ's job state, guarantees
+that a run whose worker died, or whose ids were never claimed, is delivered
+again.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -26,16 +28,16 @@ from sqlalchemy import Engine
 
 from hookboard import __version__
 from hookboard.attempt import make_client, send_attempt
-from hookboard.delivery import ClaimedRun, Delivered, RetryLater, claim_runs, record_outcomes
+from hookboard.delivery import ClaimedRun, Delivered, RetryLater, record_and_claim
 from hookboard.netguard import NetPolicy
 from hookboard.signing import webhook_headers
 
 log = logging.getLogger("hookboard.worker")
 
 USER_AGENT = f"Hookboard/{__version__}"
-WRITE_BATCH_MAX = 500
-WRITE_LINGER_SECONDS = 0.02  # gather results this long to share one transaction
-WRITE_RETRY_SECONDS = 1.0
+ROUND_MAX = 500  # attempts recorded, and run ids claimed, per transaction at most
+ROUND_TRIES = 3
+ROUND_RETRY_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,11 @@ class DeliveryRuntime:
         self._config = config
         self._schedule_retry = schedule_retry
         self._capacity = threading.BoundedSemaphore(config.max_in_flight)
-        self._results: queue.SimpleQueue[Delivered] = queue.SimpleQueue()
-        self._pending = 0  # claimed but not yet written
+        # Work for the database thread: finished attempts, and run ids to claim.
+        self._inbox = threading.Condition()
+        self._results: list[Delivered] = []
+        self._to_claim: list[int] = []
+        self._pending = 0  # submitted, not yet written (or dropped)
         self._pending_lock = threading.Condition()
         self._loop = asyncio.new_event_loop()
         self._clients: list[httpx.AsyncClient] = []
@@ -72,7 +77,7 @@ class DeliveryRuntime:
         self._stopping = threading.Event()
         self._threads = [
             threading.Thread(target=self._run_loop, name="delivery-loop", daemon=True),
-            threading.Thread(target=self._write_forever, name="delivery-writer", daemon=True),
+            threading.Thread(target=self._rounds_forever, name="delivery-db", daemon=True),
         ]
         for thread in self._threads:
             thread.start()
@@ -81,14 +86,15 @@ class DeliveryRuntime:
     # --- called from the RQ job ---------------------------------------------------------
 
     def submit(self, run_ids: list[int]) -> int:
-        """Claim the runs and start their deliveries; returns how many were claimed."""
-        claimed = claim_runs(self._engine, run_ids, _now(), lease_grace=self._config.lease_grace)
-        for run in claimed:
+        """Take the runs for claiming and delivery; returns how many were taken."""
+        for _ in run_ids:
             self._capacity.acquire()  # back-pressure: wait while the worker is full
-            with self._pending_lock:
-                self._pending += 1
-            self._loop.call_soon_threadsafe(self._start_delivery, run)
-        return len(claimed)
+        with self._pending_lock:
+            self._pending += len(run_ids)
+        with self._inbox:
+            self._to_claim.extend(run_ids)
+            self._inbox.notify()
+        return len(run_ids)
 
     def drain(self, timeout: float = 60) -> bool:
         """Wait until every claimed run is delivered and written."""
@@ -140,13 +146,17 @@ class DeliveryRuntime:
                 extra_headers=headers,
                 excerpt_bytes=self._config.excerpt_bytes,
             )
-            self._results.put(Delivered(run, outcome, {**run.request.headers, **headers}))
+            delivered = Delivered(run, outcome, {**run.request.headers, **headers})
         except Exception:
             # A bug must not leak capacity; the lease brings the run back later.
             log.exception("delivery of run %s failed unexpectedly", run.run_id)
             self._finished(1)
+            return
         finally:
             self._capacity.release()
+        with self._inbox:
+            self._results.append(delivered)
+            self._inbox.notify()
 
     def _signed_headers(self, run: ClaimedRun, body: bytes) -> dict[str, str]:
         if not run.secrets:
@@ -154,55 +164,68 @@ class DeliveryRuntime:
         timestamp = int(time.time())
         return webhook_headers(run.secrets, run.webhook_id, timestamp, body, USER_AGENT)
 
-    # --- the writer --------------------------------------------------------------------
+    # --- the database thread ------------------------------------------------------------
 
-    def _write_forever(self) -> None:
-        while not (self._stopping.is_set() and self._results.empty()):
-            batch = self._next_batch()
-            if batch:
-                self._write(batch)
+    def _rounds_forever(self) -> None:
+        while True:
+            results, run_ids = self._next_round()
+            if results or run_ids:
+                self._round(results, run_ids)
+            elif self._stopping.is_set():
+                return
 
-    def _next_batch(self) -> list[Delivered]:
-        try:
-            batch = [self._results.get(timeout=0.2)]
-        except queue.Empty:
-            return []
-        deadline = time.monotonic() + WRITE_LINGER_SECONDS
-        while len(batch) < WRITE_BATCH_MAX:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
+    def _next_round(self) -> tuple[list[Delivered], list[int]]:
+        """Whatever arrived since the last round (no lingering: under load,
+        work piles up while a round runs, and the next one takes it all)."""
+        with self._inbox:
+            if not (self._results or self._to_claim):
+                self._inbox.wait(0.2)
+            results, self._results = self._results[:ROUND_MAX], self._results[ROUND_MAX:]
+            run_ids, self._to_claim = self._to_claim[:ROUND_MAX], self._to_claim[ROUND_MAX:]
+        return results, run_ids
+
+    def _round(self, results: list[Delivered], run_ids: list[int]) -> None:
+        for attempt in range(ROUND_TRIES):
             try:
-                batch.append(self._results.get(timeout=remaining))
-            except queue.Empty:
-                break
-        return batch
-
-    def _write(self, batch: list[Delivered]) -> None:
-        for attempt in range(3):
-            try:
-                retries = record_outcomes(
-                    self._engine, batch, _now(), lease_grace=self._config.lease_grace
+                retries, claimed = record_and_claim(
+                    self._engine, results, run_ids, _now(), lease_grace=self._config.lease_grace
                 )
                 break
             except Exception:
-                log.exception("recording %d attempts failed (try %d)", len(batch), attempt + 1)
-                time.sleep(WRITE_RETRY_SECONDS)
+                log.exception(
+                    "recording %d attempts and claiming %d runs failed (try %d)",
+                    len(results),
+                    len(run_ids),
+                    attempt + 1,
+                )
+                time.sleep(ROUND_RETRY_SECONDS)
         else:
-            # Left `running`: their leases run out and the ticker queues them again.
-            self._finished(len(batch))
+            # Left as they were: their leases run out and the ticker queues them again.
+            self._unclaimed(len(run_ids))
+            self._finished(len(results))
             return
+        for run in claimed:
+            self._loop.call_soon_threadsafe(self._start_delivery, run)
+        self._unclaimed(len(run_ids) - len(claimed))  # another worker has them
+        self._after_commit(results, retries)
+
+    def _after_commit(self, results: list[Delivered], retries: list[RetryLater]) -> None:
         for retry in retries:
             try:
                 self._schedule_retry(retry)
             except Exception:
                 log.exception("queueing the retry of run %s failed", retry.run_id)
-        if self._observe is not None:
+        if self._observe is not None and results:
             try:
-                self._observe(batch, retries)
+                self._observe(results, retries)
             except Exception:
                 log.exception("recording delivery metrics failed")
-        self._finished(len(batch))
+        self._finished(len(results))
+
+    def _unclaimed(self, count: int) -> None:
+        for _ in range(count):
+            self._capacity.release()
+        self._finished(count)
 
     def _finished(self, count: int) -> None:
         with self._pending_lock:
