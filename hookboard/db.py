@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -36,13 +38,15 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 def _sqlite_engine(url: str, **kwargs) -> Engine:
     database = make_url(url).database
+    lock_path = None
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, **kwargs}
+        lock_path = f"{database}-writelock"
     engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
 
     @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection, _record):
+    def _configure(dbapi_connection, record):
         # pysqlite's own transaction handling commits before DDL and starts
         # transactions lazily; we issue BEGIN ourselves (see _begin) instead.
         dbapi_connection.isolation_level = None
@@ -52,6 +56,8 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
+        if lock_path:
+            record.info[_WRITE_LOCK] = WriteLock(lock_path)
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
@@ -60,9 +66,86 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
         # "database is locked" on the lock upgrade. DDL stays transactional.
         # Read-only work needs no lock: WAL readers never block or wait.
         read_only = connection.get_execution_options().get(READ_ONLY)
+        if not read_only:
+            _write_lock(connection.connection).acquire()
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+    # End the transaction here, then let the next writer in (SQLAlchemy's own
+    # commit or rollback that follows finds no transaction and does nothing).
+    @event.listens_for(engine, "commit")
+    def _commit(connection):
+        _end(connection.connection, "COMMIT")
+
+    @event.listens_for(engine, "rollback")
+    def _rollback(connection):
+        _end(connection.connection, "ROLLBACK")
+
+    @event.listens_for(engine, "reset")
+    def _reset(dbapi_connection, record, _state=None):
+        lock = record.info.get(_WRITE_LOCK)
+        if lock is not None:
+            lock.release()
+
+    @event.listens_for(engine, "close")
+    def _close(dbapi_connection, record):
+        lock = record.info.pop(_WRITE_LOCK, None)
+        if lock is not None:
+            lock.close()
+
     return engine
+
+
+_WRITE_LOCK = "hookboard_write_lock"
+
+
+class WriteLock:
+    """Writers to one SQLite file take turns through a file lock beside it.
+
+    SQLite's own busy handler polls, sleeping 1, 2, 5, 10... ms between
+    tries, so under a steady stream of short write transactions from the
+    ticker, the workers and the API, writers sleep while the database is free.
+    A blocking flock queues them in the kernel and wakes the next one as soon
+    as the lock is released. One file descriptor per connection, so threads
+    of one process queue too. SQLite's own locking stays the guarantee.
+    """
+
+    def __init__(self, path: str):
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._held = False
+
+    def acquire(self) -> None:
+        if not self._held:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self.release()
+        os.close(self._fd)
+
+
+class _NoLock:
+    def acquire(self) -> None:
+        pass
+
+    def release(self) -> None:
+        pass
+
+
+def _write_lock(fairy) -> WriteLock | _NoLock:
+    return fairy.info.get(_WRITE_LOCK) or _NoLock()
+
+
+def _end(fairy, statement: str) -> None:
+    try:
+        if fairy.dbapi_connection.in_transaction:
+            fairy.dbapi_connection.execute(statement)
+    finally:
+        _write_lock(fairy).release()
 
 
 @lru_cache
