@@ -939,7 +939,7 @@ def parse_args(argv=None):
         default=None,
         help="raw ceiling runs (default 3; 0 above 100k schedules)",
     )
-    parser.add_argument("--batch-size", type=int, default=25, help="DELIVERY_BATCH_SIZE")
+    parser.add_argument("--batch-size", type=int, default=100, help="DELIVERY_BATCH_SIZE")
     parser.add_argument("--max-in-flight", type=int, default=256, help="WORKER_MAX_IN_FLIGHT")
     parser.add_argument("--http-clients", type=int, default=1, help="WORKER_HTTP_CLIENTS")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     ticker_max_idle_seconds: float = Field(
         2, gt=0, le=60, description="Longest ticker sleep when nothing is due (wake-ups cut it)."
     )
-    delivery_batch_size: int = Field(25, ge=1, le=1000, description="Runs per RQ job.")
+    delivery_batch_size: int = Field(100, ge=1, le=1000, description="Runs per RQ job.")
     worker_max_in_flight: int = Field(
         256, ge=1, le=10_000, description="Concurrent requests per worker process."
     )

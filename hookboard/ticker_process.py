@@ -32,7 +32,7 @@ log = logging.getLogger("hookboard.ticker")
 DISPATCH_LIMIT = 500  # due schedules per transaction
 # Under load, gather due firings this long into one transaction and fewer,
 # fuller RQ jobs, instead of one tiny batch per millisecond.
-MIN_TICK_GAP_SECONDS = 0.02
+MIN_TICK_GAP_SECONDS = 0.05
 RECOVERY_INTERVAL_SECONDS = 5.0
 RETENTION_INTERVAL_SECONDS = 600.0
 ERROR_BACKOFF_SECONDS = 1.0
