@@ -310,37 +310,52 @@ def _record(
     finishing = _run_ends(delivered, run_updates)
     # Schedules before runs, the order a schedule's delete takes them in.
     streaks = lock_streaks(connection, finishing) if finishing else []
-    # A run deleted meanwhile (its schedule was deleted) has nothing left to
-    # record; one such run must not fail the whole batch on a foreign key.
-    alive = _lock_existing_runs(connection, [item.run.run_id for item in delivered])
-    kept = [item for item in delivered if item.run.run_id in alive]
-    if kept:
-        _insert_attempts(connection, [_attempt_row(item) for item in kept])
-        _update_runs(connection, [u for u in run_updates if u["id"] in alive])
+    # A stale duplicate (a run moved on meanwhile) only adds its attempt; a run
+    # deleted meanwhile (its schedule was deleted) has nothing left to record,
+    # and one such run must not fail the whole batch on a foreign key.
+    moved, existing = _move_runs(connection, run_updates)
+    _insert_attempts(
+        connection, [_attempt_row(item) for item in delivered if item.run.run_id in existing]
+    )
     if streaks:
-        # A stale duplicate (its run update guarded out) finishes nothing.
-        expected = {u["id"]: (RunStatus.running, u["_prev_attempts"]) for u in run_updates}
-        ends = [end for end in finishing if alive.get(end.run_id) == expected[end.run_id]]
-        record_run_ends(connection, streaks, ends, now)
-    return [retry for retry in retries if retry.run_id in alive]
+        record_run_ends(connection, streaks, [e for e in finishing if e.run_id in moved], now)
+    return [retry for retry in retries if retry.run_id in moved]
 
 
-_LOCK_RUNS = select(runs.c.id, runs.c.status, runs.c.attempt_count).where(
+def _move_runs(connection: Connection, values: list[dict]) -> tuple[set[int], set[int]]:
+    """Apply the transitions whose guard holds (the run is still running at the
+    attempt count it was claimed with). Returns (runs moved, runs that exist),
+    both locked until commit so that a concurrent delete waits for this write."""
+    ids = [row["id"] for row in values]
+    if pg_batch.is_postgres(connection):
+        moved = set(connection.execute(_PG_UPDATE_RUNS, pg_batch.rows_param(values)).scalars())
+        others = [run_id for run_id in ids if run_id not in moved]
+        if not others:
+            return moved, moved
+        return moved, moved | set(connection.execute(_PG_LOCK_RUNS, {"ids": others}).scalars())
+    # SQLite: this transaction holds the database's write lock already.
+    current = {
+        row.id: (row.status, row.attempt_count)
+        for row in connection.execute(_RUNS_NOW, {"ids": ids})
+    }
+    applies = [
+        row
+        for row in values
+        if current.get(row["id"]) == (RunStatus.running, row["_prev_attempts"])
+    ]
+    if applies:
+        connection.execute(
+            _UPDATE_RUNS, [{f"b_{name}": value for name, value in row.items()} for row in applies]
+        )
+    return {row["id"] for row in applies}, set(current)
+
+
+_RUNS_NOW = select(runs.c.id, runs.c.status, runs.c.attempt_count).where(
     runs.c.id.in_(bindparam("ids", expanding=True))
 )
 _PG_LOCK_RUNS = text(
-    "SELECT id, status, attempt_count FROM runs WHERE id = ANY(CAST(:ids AS bigint[]))"
-    " FOR UPDATE"  # a concurrent delete waits for this write
+    "SELECT id FROM runs WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR KEY SHARE"
 )
-
-
-def _lock_existing_runs(connection: Connection, run_ids: list[int]) -> dict[int, tuple[str, int]]:
-    """Run id -> (status, attempt_count) before this write, for the runs that still exist."""
-    query = _PG_LOCK_RUNS if pg_batch.is_postgres(connection) else _LOCK_RUNS
-    return {
-        row.id: (row.status, row.attempt_count)
-        for row in connection.execute(query, {"ids": run_ids})
-    }
 
 
 def _run_ends(delivered: list[Delivered], run_updates: list[dict]) -> list[RunEnd]:
@@ -413,6 +428,7 @@ _PG_UPDATE_RUNS = pg_batch.update_rows(
     ("id", "bigint"),
     RUN_UPDATE_COLUMNS,
     where=f"runs.status = '{RunStatus.running}' AND runs.attempt_count = v._prev_attempts",
+    suffix="RETURNING runs.id",
 )
 _UPDATE_RUNS = (
     update(runs)
@@ -431,17 +447,6 @@ _UPDATE_RUNS = (
         }
     )
 )
-
-
-def _update_runs(connection: Connection, values: list[dict]) -> None:
-    if not values:
-        return
-    if pg_batch.is_postgres(connection):
-        connection.execute(_PG_UPDATE_RUNS, pg_batch.rows_param(values))
-    else:
-        connection.execute(
-            _UPDATE_RUNS, [{f"b_{name}": value for name, value in row.items()} for row in values]
-        )
 
 
 def _attempt_row(item: Delivered) -> dict:

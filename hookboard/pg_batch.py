@@ -34,9 +34,10 @@ def insert_rows(table: str, columns: Columns, *, suffix: str = "") -> TextClause
 
 
 def update_rows(
-    table: str, key: tuple[str, str], columns: Columns, *, where: str = ""
+    table: str, key: tuple[str, str], columns: Columns, *, where: str = "", suffix: str = ""
 ) -> TextClause:
-    """UPDATE table SET columns FROM the :rows batch WHERE the key matches [AND where].
+    """UPDATE table SET columns FROM the :rows batch WHERE the key matches [AND where],
+    then `suffix` (a RETURNING clause, say).
 
     A column whose name starts with "_" is an input for `where` (as v."_name"), not set.
     """
@@ -45,7 +46,8 @@ def update_rows(
     )
     condition = f'{table}."{key[0]}" = v."{key[0]}"' + (f" AND {where}" if where else "")
     return text(
-        f"UPDATE {table} SET {assignments} FROM {_recordset([key, *columns])} WHERE {condition}"
+        f"UPDATE {table} SET {assignments} FROM {_recordset([key, *columns])}"
+        f" WHERE {condition} {suffix}"
     )
 
 
