@@ -31,8 +31,11 @@ log = logging.getLogger("hookboard.ticker")
 
 DISPATCH_LIMIT = 500  # due schedules per transaction
 # Under load, gather due firings this long into one transaction and fewer,
-# fuller RQ jobs, instead of one tiny batch per millisecond.
-MIN_TICK_GAP_SECONDS = 0.05
+# fuller RQ jobs (each costs RQ a few ms), instead of one tiny batch per
+# millisecond; a tick that found many due waits longer before the next.
+MIN_TICK_GAP_SECONDS = 0.02
+BUSY_TICK_GAP_SECONDS = 0.05
+BUSY_TICK_RUNS = 20
 RECOVERY_INTERVAL_SECONDS = 5.0
 RETENTION_INTERVAL_SECONDS = 600.0
 ERROR_BACKOFF_SECONDS = 1.0
@@ -49,6 +52,7 @@ class Ticker:
         self.stopping = threading.Event()
         self._next_recovery = 0.0
         self._last_tick = 0.0
+        self._tick_gap = MIN_TICK_GAP_SECONDS
         self._next_retention = time.monotonic() + 60
 
     def run_forever(self) -> None:
@@ -75,6 +79,8 @@ class Ticker:
             lease_grace=timedelta(seconds=self.settings.lease_grace_seconds),
         )
         enqueue_runs(self.queue, result.run_ids, self.settings.delivery_batch_size)
+        many_due = result.claimed >= BUSY_TICK_RUNS
+        self._tick_gap = BUSY_TICK_GAP_SECONDS if many_due else MIN_TICK_GAP_SECONDS
         self._count(dispatched=len(result.run_ids), skipped=result.skipped)
         self._maintain()
         self.metrics.beat()  # only a tick that worked counts as alive
@@ -111,7 +117,7 @@ class Ticker:
         if due is not None:
             timeout = min(max((due - datetime.now(UTC)).total_seconds(), 0.0), max_idle)
         timeout = min(timeout, max(self._next_recovery - time.monotonic(), 0.0))
-        timeout = max(timeout, self._last_tick + MIN_TICK_GAP_SECONDS - time.monotonic())
+        timeout = max(timeout, self._last_tick + self._tick_gap - time.monotonic())
         if timeout > 0 and self.wake.wait(timeout):
             self.wake.clear()
 
