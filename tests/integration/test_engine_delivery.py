@@ -292,3 +292,39 @@ def test_deleting_a_schedule_mid_delivery_spoils_no_other_run(engine):
     assert kept.status == "succeeded"
     assert len(attempts_of(engine, kept.id)) == 1
     assert runs_of(engine, doomed_id) == []
+
+
+def test_batched_writes_keep_every_character_and_skip_a_stale_duplicate(engine):
+    """The batch travels as one JSON document on PostgreSQL: quotes, backslashes,
+    newlines and non-ASCII text must come back as sent, and a second record of
+    the same claim (a stale duplicate) must not move the run again."""
+    user_id = make_user(engine)
+    tricky = 'a "quoted" \\ back\\slash\nnew line, tab\t, émoji 🎉, {"json": [1, 2]}'
+    schedule_id = make_schedule(
+        engine,
+        user_id,
+        kind="once",
+        run_at=_soon(),
+        url='http://a.test/p?q="x"',
+        headers={"X-Tricky": tricky},
+        body=tricky,
+    )
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    grace = timedelta(seconds=30)
+    run_ids = dispatch_due(engine, now, limit=10, misfire_grace=grace, lease_grace=grace).run_ids
+    [claimed] = claim_runs(engine, run_ids, now, lease_grace=grace)
+    assert claimed.request.body == tricky and claimed.request.headers["X-Tricky"] == tricky
+    outcome = AttemptOutcome(now, 12.5, 200, {"x-echo": tricky}, tricky, "success", None, None)
+    delivered = Delivered(claimed, outcome, dict(claimed.request.headers))
+
+    record_outcomes(engine, [delivered], now, lease_grace=grace)
+    record_outcomes(engine, [delivered], now + timedelta(seconds=5), lease_grace=grace)
+
+    [run] = runs_of(engine, schedule_id)
+    assert (run.status, run.attempt_count, run.latency_ms) == ("succeeded", 1, 12.5)
+    assert run.finished_at == now  # the duplicate did not move it again
+    [attempt] = attempts_of(engine, run.id)
+    assert attempt.request_body == tricky and attempt.response_body == tricky
+    assert attempt.request_headers["X-Tricky"] == tricky
+    assert attempt.response_headers == {"x-echo": tricky}
+    assert attempt.request_url == 'http://a.test/p?q="x"'
