@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, and_, delete, func, or_
+from sqlalchemy import Row, and_, bindparam, delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from hookboard import crud, templating
+from hookboard import templating
 from hookboard.attempt import AttemptOutcome, OutboundRequest, make_client, send_attempt
 from hookboard.badge import new_badge_token
 from hookboard.firing import first_run_at, spec_for
@@ -493,6 +493,12 @@ def _owned_target(session: Session, user_id: int, target_id: Any) -> Target:
     return target
 
 
+# Built once: a statement object memoises its cache key, so each create skips rebuilding it.
+_COUNT_SCHEDULES = (
+    select(func.count()).select_from(Schedule).where(Schedule.user_id == bindparam("user_id"))
+)
+
+
 def create_schedule(
     session: Session,
     *,
@@ -518,21 +524,18 @@ def create_schedule(
     if "kind" not in fields:
         raise InvalidInput("kind", "a kind is required")
 
-    probe = Schedule(user_id=user_id, **fields)
-    _check_kind_fields(probe, fields)
-    probe.anchor_at = probe.starts_at or now
-    _plan(probe, now)
-
-    count = session.exec(
-        select(func.count()).select_from(Schedule).where(Schedule.user_id == user_id)
-    ).one()
+    # Planned, stamped and flagged before the one flush: a single INSERT, no UPDATE after it.
+    schedule = Schedule(user_id=user_id, **fields)
+    _check_kind_fields(schedule, fields)
+    schedule.anchor_at = schedule.starts_at or now
+    schedule.next_run_at = _plan(schedule, now)
+    count = session.exec(_COUNT_SCHEDULES, params={"user_id": user_id}).one()
     if count >= config.max_schedules_per_user:
         raise Conflict(
             f"schedule quota reached: at most {config.max_schedules_per_user} schedules "
             "per user (MAX_SCHEDULES_PER_USER); delete some first",
             code="quota_exceeded",
         )
-    schedule = crud.create_schedule(session, user_id=user_id, now=now, **fields)
     schedule.created_at = schedule.updated_at = now
     _set_badge(schedule, badge)
     if paused:

@@ -46,6 +46,10 @@ def test_responses_count_down_the_limit(client, api_engine):
     deleted = client.delete(f"/api-keys/{created.json()['id']}", headers=headers)
     assert deleted.status_code == 204
     assert limit_headers(deleted)[:2] == (5, 1)
+    # The runs log builds its own response (hookboard.api.model_response): it counts too.
+    listed = client.get("/runs", headers=headers)
+    assert listed.json() == {"items": [], "next_cursor": None}
+    assert limit_headers(listed)[:2] == (5, 0)
 
 
 def test_past_the_limit_it_is_429_with_retry_after(client, api_engine):

@@ -11,12 +11,13 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from hookboard import crud, run_actions
 from hookboard import schedule_service as service
 from hookboard.api.deps import Caller, SessionDep, WriteCaller
 from hookboard.api.errors import ApiError, not_found
+from hookboard.api.model_response import model_response
 from hookboard.api.routes.schedules import Cursor, Limit, service_errors
 from hookboard.api.schemas import (
     AttemptPublic,
@@ -54,6 +55,7 @@ def _aware(value: datetime | None, field: str) -> datetime | None:
 
 @router.get("", response_model=RunPage)
 def list_runs(
+    request: Request,
     session: SessionDep,
     caller: Caller,
     schedule_id: Annotated[int | None, Query()] = None,
@@ -62,7 +64,7 @@ def list_runs(
     until: Instant = None,
     limit: Limit = service.DEFAULT_PAGE_SIZE,
     cursor: Cursor = None,
-) -> RunPage:
+) -> Response:
     """Newest first; `since`/`until` bound the instant each run was scheduled for."""
     with service_errors():
         page = service.list_runs(
@@ -75,7 +77,11 @@ def list_runs(
             limit=limit,
             cursor=cursor,
         )
-    return RunPage(items=[RunPublic.of(run) for run in page.items], next_cursor=page.next_cursor)
+    # Validated from plain dicts (pydantic-core's fast path), serialised once.
+    items = [row._asdict() for row in page.items]
+    return model_response(
+        request, RunPage.model_validate({"items": items, "next_cursor": page.next_cursor})
+    )
 
 
 @router.get("/{run_id}", response_model=RunDetail)
