@@ -783,7 +783,7 @@ def summarise_profile(path: Path, top: int = 12) -> dict:
     total = 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack:
+        if not stack or not count.isdigit():  # py-spy may write a truncated last line
             continue
         count = int(count)
         frames = stack.split(";")

@@ -31,7 +31,8 @@ def chunks(ids: Sequence[int], size: int) -> Iterable[list[int]]:
 
 
 def enqueue_runs(queue: Queue, run_ids: Sequence[int], batch_size: int) -> int:
-    """Queue the runs in batches of `batch_size`, one pipeline round trip."""
+    """Queue the runs in batches of `batch_size`, one pipeline round trip.
+    Returns how many jobs the queue then holds (the ticker's sign of backlog)."""
     if not run_ids:
         return 0
     jobs = [
@@ -45,8 +46,8 @@ def enqueue_runs(queue: Queue, run_ids: Sequence[int], batch_size: int) -> int:
     ]
     with queue.connection.pipeline() as pipe:
         queue.enqueue_many(jobs, pipeline=pipe)
-        pipe.execute()
-    return len(jobs)
+        pipe.llen(queue.key)
+        return pipe.execute()[-1]
 
 
 def enqueue_retry(queue: Queue, run_id: int, delay_seconds: float) -> None:
