@@ -72,7 +72,8 @@ def claim_runs(
     engine: Engine, run_ids: list[int], now: datetime, *, lease_grace: timedelta
 ) -> list[ClaimedRun]:
     with engine.begin() as connection:
-        return _claim(connection, run_ids, now, lease_grace)
+        found = _claim(connection, run_ids, now, lease_grace)
+    return _claimed_runs(*found)
 
 
 def record_and_claim(
@@ -83,23 +84,32 @@ def record_and_claim(
     *,
     lease_grace: timedelta,
 ) -> tuple[list[RetryLater], list[ClaimedRun]]:
-    """A worker's round: record what came back and claim what came in, one transaction."""
+    """A worker's round: record what came back and claim what came in, one transaction.
+
+    What needs no database (attempt rows, run transitions, rendering the claimed
+    requests) is done outside it: on SQLite the transaction holds the one write
+    lock that the ticker and every other worker wait on."""
+    record = _prepare_record(delivered, now, lease_grace, None)
     with engine.begin() as connection:
-        retries = _record(connection, delivered, now, lease_grace, None) if delivered else []
-        claimed = _claim(connection, run_ids, now, lease_grace) if run_ids else []
-    return retries, claimed
+        retries = _write_record(connection, record, now) if delivered else []
+        found = _claim(connection, run_ids, now, lease_grace) if run_ids else ([], {})
+    return retries, _claimed_runs(*found)
 
 
 def _claim(
     connection: Connection, run_ids: list[int], now: datetime, lease_grace: timedelta
-) -> list[ClaimedRun]:
+) -> tuple[list, dict[int, list[str]]]:
+    """The claimed rows and their users' active secrets; _claimed_runs builds the runs."""
     if pg_batch.is_postgres(connection):
         rows = _claim_postgres(connection, run_ids, now, lease_grace)
     else:
         rows = _claim_generic(connection, run_ids, now, lease_grace)
     if not rows:
-        return []
-    secrets = active_secrets(connection, {row.user_id for row in rows}, now)
+        return [], {}
+    return rows, active_secrets(connection, {row.user_id for row in rows}, now)
+
+
+def _claimed_runs(rows: list, secrets: dict[int, list[str]]) -> list[ClaimedRun]:
     return [_claimed(row, secrets.get(row.user_id, [])) for row in rows]
 
 
@@ -289,17 +299,27 @@ def record_outcomes(
 
     Returns the retries to schedule; the caller queues them after commit.
     """
+    record = _prepare_record(delivered, now, lease_grace, rng)
     with engine.begin() as connection:
-        return _record(connection, delivered, now, lease_grace, rng)
+        return _write_record(connection, record, now)
 
 
-def _record(
-    connection: Connection,
+@dataclass
+class _Record:
+    """What a batch of finished attempts will write, computed before the transaction."""
+
+    run_updates: list[dict]
+    retries: list[RetryLater]
+    finishing: list
+    attempt_rows: list[dict]
+
+
+def _prepare_record(
     delivered: list[Delivered],
     now: datetime,
     lease_grace: timedelta,
     rng: random.Random | None,
-) -> list[RetryLater]:
+) -> _Record:
     retries: list[RetryLater] = []
     run_updates = []
     for item in delivered:
@@ -308,18 +328,21 @@ def _record(
         if retry:
             retries.append(retry)
     finishing = _run_ends(delivered, run_updates)
+    return _Record(run_updates, retries, finishing, [_attempt_row(item) for item in delivered])
+
+
+def _write_record(connection: Connection, record: _Record, now: datetime) -> list[RetryLater]:
     # Schedules before runs, the order a schedule's delete takes them in.
+    finishing = record.finishing
     streaks = lock_streaks(connection, finishing) if finishing else []
     # A stale duplicate (a run moved on meanwhile) only adds its attempt; a run
     # deleted meanwhile (its schedule was deleted) has nothing left to record,
     # and one such run must not fail the whole batch on a foreign key.
-    moved, existing = _move_runs(connection, run_updates)
-    _insert_attempts(
-        connection, [_attempt_row(item) for item in delivered if item.run.run_id in existing]
-    )
+    moved, existing = _move_runs(connection, record.run_updates)
+    _insert_attempts(connection, [row for row in record.attempt_rows if row["run_id"] in existing])
     if streaks:
         record_run_ends(connection, streaks, [e for e in finishing if e.run_id in moved], now)
-    return [retry for retry in retries if retry.run_id in moved]
+    return [retry for retry in record.retries if retry.run_id in moved]
 
 
 def _move_runs(connection: Connection, values: list[dict]) -> tuple[set[int], set[int]]:
