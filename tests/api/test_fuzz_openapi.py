@@ -185,8 +185,7 @@ KNOWN_GAPS = [
         fields=frozenset({"cursor"}),
     ),
     Gap(
-        "Idempotency-Key: the schema has no length/charset limits (1-255 printable ASCII); "
-        "a key reused for another body is a 422 by design",
+        "an Idempotency-Key reused for another body is a 422 by design",
         "RejectedPositiveData",
         _ops(
             "POST /schedules",

@@ -43,6 +43,11 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         description="Retrying with the same key returns the first answer (kept 24 h).",
+        # The limits idempotency.run_once enforces, stated in the schema too.
+        min_length=1,
+        max_length=idempotency.MAX_KEY_CHARS,
+        # Documented only: run_once's own check gives the clearer message.
+        json_schema_extra={"pattern": "^[ -~]+$"},
     ),
 ]
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)]
