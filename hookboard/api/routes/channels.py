@@ -48,7 +48,6 @@ def create_channel(
     session: SessionDep,
     caller: WriteCaller,
     request: Request,
-    response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """A webhook (Slack-compatible JSON) or email (needs SMTP_HOST) channel."""
@@ -70,8 +69,7 @@ def create_channel(
         caller=caller,
         key=idempotency_key,
         request=request,
-        response=response,
-        payload=body.model_dump(mode="json"),
+        payload=lambda: body.model_dump(mode="json"),
         produce=produce,
     )
 

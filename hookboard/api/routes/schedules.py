@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 
 from hookboard import idempotency, run_actions
@@ -89,22 +90,27 @@ def idempotent(
     caller: Principal,
     key: str | None,
     request: Request,
-    response: Response,
-    payload: Any,
+    payload: Callable[[], Any],
     produce: Callable[[], tuple[int, Any]],
-) -> Any:
-    """Run `produce` (-> status, JSON body) at most once per Idempotency-Key."""
+) -> JSONResponse:
+    """Run `produce` (-> status, JSON body) at most once per Idempotency-Key.
+
+    `payload` (what a reused key must match) is only computed when a key is
+    given. The body is answered as it is, already JSON: FastAPI would validate
+    it against the route's model again, in one more thread hop."""
+    headers = dict(getattr(request.state, "rate_limit_headers", None) or {})
     if key is None:
         status, body = produce()
-        response.status_code = status
-        return body
+        return JSONResponse(body, status_code=status, headers=headers)
     try:
         stored = idempotency.run_once(
             get_redis(),
             namespace=get_settings().queue_name,
             user_id=caller.user_id,
             key=key,
-            request_fingerprint=idempotency.fingerprint(request.method, request.url.path, payload),
+            request_fingerprint=idempotency.fingerprint(
+                request.method, request.url.path, payload()
+            ),
             produce=produce,
         )
     except idempotency.InvalidIdempotencyKey as error:
@@ -117,10 +123,9 @@ def idempotent(
         raise ApiError(409, str(error), code="idempotency_in_progress") from None
     except RedisError:
         raise unavailable("Idempotency-Key cannot be honoured: Redis is unavailable") from None
-    response.status_code = stored.status
     if stored.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return stored.body
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(stored.body, status_code=stored.status, headers=headers)
 
 
 def _public(session, schedule) -> SchedulePublic:
@@ -150,7 +155,6 @@ def create_schedule(
     session: SessionDep,
     caller: WriteCaller,
     request: Request,
-    response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """A new schedule; its first firing is planned from now (or `starts_at`)."""
@@ -169,13 +173,11 @@ def create_schedule(
         wake()
         return 201, SchedulePublic.of(schedule, None).model_dump(mode="json")
 
-    payload = body.model_dump(mode="json")
     return idempotent(
         caller=caller,
         key=idempotency_key,
         request=request,
-        response=response,
-        payload=payload,
+        payload=lambda: body.model_dump(mode="json"),
         produce=produce,
     )
 
@@ -264,7 +266,6 @@ def trigger_schedule(
     session: SessionDep,
     caller: WriteCaller,
     request: Request,
-    response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Run now, whatever the schedule's status: one run, delivered like any other."""
@@ -291,8 +292,7 @@ def trigger_schedule(
         caller=caller,
         key=idempotency_key,
         request=request,
-        response=response,
-        payload={"schedule_id": schedule_id, "user_id": user_id},
+        payload=lambda: {"schedule_id": schedule_id, "user_id": user_id},
         produce=produce,
     )
 

@@ -82,7 +82,6 @@ def create_target(
     session: SessionDep,
     caller: WriteCaller,
     request: Request,
-    response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     def produce() -> tuple[int, Any]:
@@ -101,8 +100,7 @@ def create_target(
         caller=caller,
         key=idempotency_key,
         request=request,
-        response=response,
-        payload=body.model_dump(mode="json"),
+        payload=lambda: body.model_dump(mode="json"),
         produce=produce,
     )
 
