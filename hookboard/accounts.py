@@ -27,6 +27,7 @@ from hookboard.ratelimit import RateLimiter, get_limiter, login_failure_limits
 from hookboard.settings import Settings, get_settings
 from hookboard.signing import generate_secret
 from hookboard.tokens import hash_token, new_api_key, new_session_token
+from hookboard.whitespace import PYTHON_SPACE
 
 API_KEY_SCOPES = ("read", "write")
 # Enough of a rotated secret to recognise it, far too little to use it.
@@ -35,9 +36,16 @@ MIN_PASSWORD_CHARS = 8
 MAX_EMAIL_CHARS = 320
 # A pragmatic check (RFC 5321 lengths, one @, a dotted domain, no spaces or
 # control characters); whether the address receives mail is not ours to know.
-_NOT_IN_EMAIL = r"@\s\x00-\x1f\x7f"
+_NOT_IN_EMAIL = rf"@{PYTHON_SPACE}\x00-\x1f\x7f"
 EMAIL_PATTERN = re.compile(
     rf"[^{_NOT_IN_EMAIL}]{{1,64}}@(?=.{{1,255}}$)[^{_NOT_IN_EMAIL}.]+(?:\.[^{_NOT_IN_EMAIL}.]+)+"
+)
+# The same rule for OpenAPI clients, without the lookahead JSON Schema lacks: the
+# domain's 255 characters become at most four labels of 63. Whitespace around
+# the address is allowed, as it is trimmed.
+EMAIL_SCHEMA_PATTERN = (
+    rf"^[{PYTHON_SPACE}]*[^{_NOT_IN_EMAIL}]{{1,64}}@[^{_NOT_IN_EMAIL}.]{{1,63}}"
+    rf"(\.[^{_NOT_IN_EMAIL}.]{{1,63}}){{1,3}}[{PYTHON_SPACE}]*$"
 )
 
 

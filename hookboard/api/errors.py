@@ -18,6 +18,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hookboard.api.allow import AllowedMethods
+
 log = logging.getLogger("hookboard.api")
 
 STATUS_CODES = {
@@ -101,6 +103,15 @@ def _rate_limit_headers(request: Request) -> dict[str, str]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    allowed = AllowedMethods(app)
+
+    def _names_another_resource(request: Request, first: dict) -> bool:
+        # A path id that is really a fixed segment: GET /schedules/preview.
+        if tuple(first.get("loc", ()))[:1] != ("path",):
+            return False
+        methods = allowed.methods(request.url.path)
+        return methods is not None and request.method not in methods
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, error: ApiError):
         headers = {**_rate_limit_headers(request), **error.headers}
@@ -109,6 +120,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError):
         first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid input"}
+        if _names_another_resource(request, first):
+            headers = {**_rate_limit_headers(request), "Allow": allowed.header(request.url.path)}
+            return error_response(405, "method_not_allowed", "Method Not Allowed", None, headers)
         message = str(first.get("msg", "invalid input")).removeprefix("Value error, ")
         field = field_path(tuple(first.get("loc", ())))
         return error_response(422, "validation_error", message, field, _rate_limit_headers(request))
@@ -117,6 +131,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, error: StarletteHTTPException):
         code = STATUS_CODES.get(error.status_code, "error")
         headers = {**_rate_limit_headers(request), **(error.headers or {})}
+        if error.status_code == 405 and (allow := allowed.header(request.url.path)):
+            headers["Allow"] = allow
         return error_response(error.status_code, code, str(error.detail), None, headers)
 
     @app.exception_handler(PoolTimeoutError)

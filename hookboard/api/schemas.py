@@ -9,6 +9,7 @@ secret-looking headers (`Authorization`, `X-Api-Key`, ...) as "***"; sending
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -19,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -29,6 +31,7 @@ from hookboard.badge import badge_path
 from hookboard.models import Attempt, Run, Schedule, Target
 from hookboard.redaction import redact_headers
 from hookboard.schedule_service import MAX_ID, InvalidInput, TargetUsage
+from hookboard.whitespace import UNICODE_SPACE
 
 # --------------------------------------------------------------------------- field types
 
@@ -50,6 +53,16 @@ def _utc(value: datetime) -> datetime:
     return value
 
 
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def iso_instant(value: Any) -> Any:
+    """Refuse what pydantic's lax mode would read as Unix time: the schema says date-time."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be an ISO 8601 date-time such as 2026-01-31T09:00:00Z, not a number")
+    return value
+
+
 def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
@@ -62,11 +75,17 @@ def _headers(value: dict[str, str]) -> dict[str, str]:
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Stated in the schema only (the server strips, then needs one character left),
+# so that clients and fuzzers know a blank name is refused.
+NOT_BLANK = rf"^[^\x00]*[^{UNICODE_SPACE}\x00][^\x00]*$"
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_clean_text),
+    Field(json_schema_extra={"pattern": NOT_BLANK}),
 ]
+# JSON true/false only: lax mode would take 0/1 and "yes" for a boolean.
+Flag = StrictBool
 Url = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
@@ -90,7 +109,7 @@ Timezone = Annotated[
     AfterValidator(_clean_text),
 ]
 Every = Annotated[int, Field(ge=1, le=2**31 - 1)]
-Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
+Instant = Annotated[AwareDatetime, BeforeValidator(iso_instant), AfterValidator(_utc)]
 Kind = Literal["cron", "interval", "once", "window"]
 Unit = Literal["seconds", "minutes", "hours", "days", "weeks", "months", "years"]
 Backoff = Literal["fixed", "linear", "exponential"]
@@ -165,7 +184,7 @@ class RetryIn(Strict):
     backoff: Backoff = "exponential"
     base_delay_seconds: BaseDelay = 10.0
     max_delay_seconds: MaxDelay = 3600.0
-    jitter: bool = True
+    jitter: Flag = True
 
 
 class Timing(Strict):
@@ -186,16 +205,16 @@ class ScheduleCreate(Timing):
     name: Name
     request: RequestIn | None = None
     target_id: Id | None = None
-    follow_redirects: bool = False
+    follow_redirects: Flag = False
     timeout_seconds: Timeout | None = Field(
         None, description="1 to 1800; default DEFAULT_TIMEOUT_SECONDS."
     )
     retry: RetryIn = Field(default_factory=RetryIn)
     misfire: Misfire = "coalesce"
     overlap: Overlap = "skip"
-    paused: bool = False
+    paused: Flag = False
     auto_pause_after: AutoPauseAfter = 15
-    badge: bool = Field(False, description="Publish a status badge at a public, random URL.")
+    badge: Flag = Field(False, description="Publish a status badge at a public, random URL.")
 
     def to_fields(self) -> dict[str, Any]:
         """Storage column -> value (None for 'not given')."""
@@ -234,7 +253,7 @@ class RetryPatch(Patch):
     backoff: Backoff | None = None
     base_delay_seconds: BaseDelay | None = None
     max_delay_seconds: MaxDelay | None = None
-    jitter: bool | None = None
+    jitter: Flag | None = None
 
 
 class ScheduleUpdate(Patch):
@@ -256,14 +275,14 @@ class ScheduleUpdate(Patch):
     ends_at: Instant | None = None
     request: RequestPatch | None = None
     target_id: Id | None = None
-    follow_redirects: bool | None = None
+    follow_redirects: Flag | None = None
     timeout_seconds: Timeout | None = None
     retry: RetryPatch | None = None
     misfire: Misfire | None = None
     overlap: Overlap | None = None
-    paused: bool | None = None
+    paused: Flag | None = None
     auto_pause_after: AutoPauseAfter | None = None
-    badge: bool | None = Field(None, description="Off retires the badge URL; on issues a new one.")
+    badge: Flag | None = Field(None, description="Off retires the badge URL; on issues a new one.")
 
     def to_changes(self) -> dict[str, Any]:
         changes = {
@@ -511,7 +530,7 @@ class DeliveryRequestIn(Strict):
 class TargetTest(Strict):
     request: DeliveryRequestIn
     timeout_seconds: Timeout | None = Field(None, description="Default DEFAULT_TIMEOUT_SECONDS.")
-    follow_redirects: bool = False
+    follow_redirects: Flag = False
 
 
 class TargetTestResult(BaseModel):

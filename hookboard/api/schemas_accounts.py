@@ -7,7 +7,14 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from hookboard.accounts import is_encodable, validate_email, validate_new_password
+from hookboard.accounts import (
+    EMAIL_SCHEMA_PATTERN,
+    MIN_PASSWORD_CHARS,
+    is_encodable,
+    validate_email,
+    validate_new_password,
+)
+from hookboard.whitespace import PYTHON_SPACE
 
 
 def _name(value: str) -> str:
@@ -21,8 +28,18 @@ def _name(value: str) -> str:
     return value
 
 
-Email = Annotated[str, Field(max_length=1000), AfterValidator(validate_email)]
-NewPassword = Annotated[str, Field(max_length=1024), AfterValidator(validate_new_password)]
+# The patterns are for the schema only; the validators are the rule.
+NOT_BLANK_LINE = rf"^[^\x00-\x1f\x7f]*[^{PYTHON_SPACE}\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+Email = Annotated[
+    str,
+    Field(max_length=1000, json_schema_extra={"pattern": EMAIL_SCHEMA_PATTERN}),
+    AfterValidator(validate_email),
+]
+NewPassword = Annotated[
+    str,
+    Field(min_length=MIN_PASSWORD_CHARS, max_length=1024),
+    AfterValidator(validate_new_password),
+]
 
 
 class _Body(BaseModel):
@@ -57,7 +74,11 @@ class LoginResponse(BaseModel):
 
 
 class ApiKeyCreate(_Body):
-    name: Annotated[str, Field(max_length=100), AfterValidator(_name)]
+    name: Annotated[
+        str,
+        Field(max_length=100, json_schema_extra={"pattern": NOT_BLANK_LINE}),
+        AfterValidator(_name),
+    ]
     scope: Literal["read", "write"]
 
 

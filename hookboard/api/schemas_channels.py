@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from hookboard.api.schemas import Name, Patch, Strict, Url
+from hookboard.api.schemas import Flag, Name, Patch, Strict, Url
 from hookboard.models import NotificationChannel
 
 ChannelKindName = Literal["webhook", "email"]
@@ -21,7 +21,7 @@ class ChannelCreate(Strict):
     )
     url: Url | None = Field(None, description="webhook only: http(s) URL.")
     email: Email | None = Field(None, description="email only: the recipient.")
-    enabled: bool = True
+    enabled: Flag = True
 
 
 class ChannelUpdate(Patch):
@@ -32,7 +32,7 @@ class ChannelUpdate(Patch):
     name: Name | None = None
     url: Url | None = None
     email: Email | None = None
-    enabled: bool | None = None
+    enabled: Flag | None = None
 
     def to_changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}

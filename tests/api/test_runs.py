@@ -98,6 +98,8 @@ def test_filters(client, api_engine, alice):
     for params, field in (
         ({"status": "exploded"}, "status"),
         ({"since": "yesterday"}, "since"),
+        ({"since": "1700000000"}, "since"),  # not read as Unix time
+        ({"until": "17e8"}, "until"),
         ({"limit": 201}, "limit"),
         ({"cursor": "nope"}, "cursor"),
         ({"schedule_id": "x"}, "schedule_id"),

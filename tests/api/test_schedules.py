@@ -215,6 +215,11 @@ BAD_BODIES = [
     ({"name": ""}, "name"),
     ({"name": "n" * 201}, "name"),
     ({"name": "a\x00b"}, "name"),
+    ({"name": " \u3000\t"}, "name"),
+    ({"paused": 1}, "paused"),
+    ({"follow_redirects": "yes"}, "follow_redirects"),
+    ({"retry": {"jitter": 0}}, "retry.jitter"),
+    ({"kind": "once", "every": None, "unit": None, "run_at": 1900000000}, "run_at"),
     ({"colour": "blue"}, "colour"),
     ({"target_id": 987654321}, "target_id"),
     ({"target_id": 2**70}, "target_id"),
@@ -710,3 +715,20 @@ def test_unauthenticated_is_a_401(client):
     assert client.post("/schedules", json=schedule_body()).status_code == 401
     response = client.get("/schedules", headers={"Authorization": "Bearer hbs_nope"})
     assert response.status_code == 401
+
+
+def test_a_405_allows_every_method_of_the_resource(client, alice):
+    # GET and POST /schedules are two routes; the header names both.
+    response = client.put("/schedules", json={}, headers=alice)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD, POST"
+    assert error_of(response)["code"] == "method_not_allowed"
+    response = client.request("OPTIONS", "/schedules/1", headers=alice)
+    assert response.headers["allow"] == "DELETE, GET, HEAD, PATCH"
+    # /schedules/preview is its own resource, not an id that fails to parse.
+    for method in ("GET", "DELETE"):
+        response = client.request(method, "/schedules/preview", headers=alice)
+        assert response.status_code == 405, response.text
+        assert response.headers["allow"] == "POST"
+    # A bad id on a real resource is still the id's 422.
+    assert_field_error(client.get("/schedules/abc", headers=alice), "schedule_id")

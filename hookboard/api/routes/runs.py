@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BeforeValidator
 
 from hookboard import crud, run_actions
 from hookboard import schedule_service as service
@@ -26,6 +27,7 @@ from hookboard.api.schemas import (
     RunPage,
     RunPublic,
     RunStatusName,
+    iso_instant,
 )
 from hookboard.models import RunStatus
 from hookboard.queueing import delivery_queue
@@ -38,6 +40,7 @@ router = APIRouter(prefix="/runs", tags=["runs"])
 
 Instant = Annotated[
     datetime | None,
+    BeforeValidator(iso_instant),
     Query(description="ISO 8601; without an offset it is read as UTC. Bounds scheduled_for."),
 ]
 
