@@ -155,8 +155,15 @@ def get_engine() -> Engine:
 
 @lru_cache
 def get_read_engine() -> Engine:
-    """The same pool as get_engine(), for units of work that only read."""
-    return get_engine().execution_options(**{READ_ONLY: True})
+    """The same pool as get_engine(), for units of work that only read.
+
+    On PostgreSQL they run in autocommit: under READ COMMITTED every statement
+    takes its own snapshot anyway, so a read-only transaction only added two
+    round trips (BEGIN, ROLLBACK) to each. On SQLite they begin DEFERRED."""
+    engine = get_engine()
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{READ_ONLY: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT", **{READ_ONLY: True})
 
 
 @contextmanager
