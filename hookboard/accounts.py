@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from hookboard.crud import create_user
 from hookboard.models import ApiKey, AuthSession, SigningSecret, User
 from hookboard.passwords import MAX_PASSWORD_BYTES, hash_password, verify_password
-from hookboard.ratelimit import RateLimiter, get_limiter, login_failure_limits
+from hookboard.ratelimit import RateLimiter, get_limiter, login_failure_limits, signup_limit
 from hookboard.settings import Settings, get_settings
 from hookboard.signing import generate_secret
 from hookboard.tokens import hash_token, new_api_key, new_session_token
@@ -72,10 +72,22 @@ class InvalidCredentialsError(AccountError):
         super().__init__("invalid email or password")
 
 
-class LoginThrottledError(AccountError):
-    def __init__(self, retry_after: int):
-        super().__init__(f"too many failed logins; try again in {retry_after} seconds")
+class ThrottledError(AccountError):
+    """Too many attempts; `retry_after` seconds until the next is counted."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(f"{message}; try again in {retry_after} seconds")
         self.retry_after = retry_after
+
+
+class LoginThrottledError(ThrottledError):
+    def __init__(self, retry_after: int):
+        super().__init__("too many failed logins", retry_after)
+
+
+class SignupThrottledError(ThrottledError):
+    def __init__(self, retry_after: int):
+        super().__init__("too many sign-ups from this address", retry_after)
 
 
 @dataclass(frozen=True)
@@ -169,14 +181,21 @@ def signup(
     *,
     email: str,
     password: str,
+    client_ip: str | None = None,
     now: datetime | None = None,
     settings: Settings | None = None,
+    limiter: RateLimiter | None = None,
 ) -> SignupResult:
-    """A new user (bcrypt password, first signing secret) and a session token."""
+    """A new user (bcrypt password, first signing secret) and a session token.
+
+    Attempts with valid input count per client IP (taken emails too, so the
+    409 cannot be used to list accounts quickly); past the limit,
+    SignupThrottledError."""
     settings = settings or get_settings()
     now = _now(now)
     email = validate_email(email)
     validate_new_password(password)
+    _count_signup(limiter or get_limiter(), signup_limit(settings, client_ip=client_ip))
     taken = _email_taken(session, email)
     # End the read before bcrypt runs: on SQLite an open transaction holds the
     # write lock, and hashing takes a good fraction of a second.
@@ -192,6 +211,14 @@ def signup(
         session.rollback()
         raise EmailTakenError() from None
     return SignupResult(user=user, token=token, expires_at=expires_at)
+
+
+def _count_signup(limiter: RateLimiter, limit) -> None:
+    if limit is None:
+        return
+    verdict = limiter.hit(limit)
+    if verdict is not None and not verdict.allowed:  # None: Redis down, let it through
+        raise SignupThrottledError(verdict.report.retry_after(limiter.clock()))
 
 
 @lru_cache(maxsize=1)
@@ -379,6 +406,8 @@ def change_password(
     new_password: str,
     keep_token: str | None = None,
     now: datetime | None = None,
+    settings: Settings | None = None,
+    limiter: RateLimiter | None = None,
 ) -> int:
     """Set a new password when the current one matches; returns how many sessions ended.
 
@@ -386,14 +415,29 @@ def change_password(
     `keep_token`, the caller's own, stays signed in): whoever knew the old
     password, or holds a session opened with it, is signed out. API keys are
     separate credentials and keep working; revoke them on their own.
+    A wrong current password counts as a failed login for the user's email, so
+    a stolen session cannot guess the password faster than the login form can;
+    past the limit, LoginThrottledError.
     Raises InvalidInputError on `new_password` or `current_password`."""
     try:
         validate_new_password(new_password)
     except InvalidInputError as error:
         raise InvalidInputError("new_password", str(error)) from None
-    stored = session.exec(select(User.password_hash).where(User.id == user_id)).first()
+    user_row = session.exec(
+        select(User.password_hash, User.email).where(User.id == user_id)
+    ).first()
     session.rollback()  # no transaction (nor SQLite lock) held during bcrypt
-    if stored is None or not verify_password(current_password, stored):
+    if user_row is None:
+        raise InvalidInputError("current_password", "the current password is not right")
+    limiter = limiter or get_limiter()
+    by_email, _ = login_failure_limits(
+        settings or get_settings(), email=user_row.email, client_ip=None
+    )
+    blocked = [usage for usage in limiter.peek(by_email) or [] if usage.exhausted]
+    if blocked:
+        raise LoginThrottledError(blocked[0].retry_after(limiter.clock()))
+    if not verify_password(current_password, user_row.password_hash):
+        limiter.hit(by_email)
         raise InvalidInputError("current_password", "the current password is not right")
     new_hash = hash_password(new_password)
     now = _now(now)

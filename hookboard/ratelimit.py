@@ -223,6 +223,13 @@ def login_failure_limits(
     return by_email, by_ip
 
 
+def signup_limit(settings: Settings, *, client_ip: str | None) -> Limit | None:
+    """Sign-up attempts per client IP per hour: each costs a bcrypt hash."""
+    if not client_ip or settings.signups_per_ip_per_hour <= 0:
+        return None
+    return Limit(f"signup-ip:{client_ip}", settings.signups_per_ip_per_hour, 3600)
+
+
 @lru_cache
 def get_limiter() -> RateLimiter:
     """The process's limiter, on REDIS_URL, with keys under QUEUE_NAME."""

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     login_failure_window_minutes: float = Field(
         15, gt=0, description="Window over which failed logins are counted."
     )
+    signups_per_ip_per_hour: int = Field(
+        10, ge=0, description="Sign-up attempts from one client IP per hour; 0 = unlimited."
+    )
     rate_limit_per_minute: int = Field(
         600, ge=0, description="API requests per minute per API key or session; 0 = unlimited."
     )

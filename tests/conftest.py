@@ -25,6 +25,9 @@ from tests.support.redis_server import test_redis_url
 
 # Processes started by tests must never touch the developer's own data.
 os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="hookboard-test-data-")
+# Every test signs up from 127.0.0.1: no per-IP sign-up limit unless a test
+# sets one (tests/api/test_signup_limit.py).
+os.environ["SIGNUPS_PER_IP_PER_HOUR"] = "0"
 
 # No DNS query leaves the machine: this process and every Python process the
 # tests start resolve only loopback names (see support/offline/sitecustomize.py).

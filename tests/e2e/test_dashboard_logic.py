@@ -17,8 +17,10 @@ from hookboard.alert_senders import Smtp
 from hookboard.dashboard_queries import session_user
 from hookboard.models import Schedule
 from hookboard.netguard import NetPolicy
+from hookboard.ratelimit import RateLimiter
 from hookboard.schedule_io import ImportedItem, ImportReport
 from hookboard.schedule_service import InvalidInput, NotFound, ServiceConfig
+from hookboard.settings import Settings
 from hookboard.ui import editor_form as form_rules
 from hookboard.ui import format as fmt
 from hookboard.ui import schedule_transfer as transfer
@@ -126,7 +128,8 @@ def test_target_headers_are_read_one_per_line():
     assert error.value.field == "headers" and "line 1" in error.value.message
 
 
-def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(engine):
+def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(engine, redis):
+    limiter = RateLimiter(redis, "test")  # counts the wrong current password
     with Session(engine, expire_on_commit=False) as session:
         signed_up = accounts.signup(session, email="me@example.com", password="first password")
     user_id = signed_up.user.id
@@ -143,13 +146,13 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(eng
         with Session(engine) as session, pytest.raises(accounts.InvalidInputError) as error:
             accounts.change_password(
                 session, user_id=user_id, current_password=current, new_password=new,
-                keep_token=signed_up.token,
+                keep_token=signed_up.token, limiter=limiter,
             )  # fmt: skip
         assert error.value.field == field
     with Session(engine) as session:
         revoked = accounts.change_password(
             session, user_id=user_id, current_password="first password",
-            new_password="second password", keep_token=signed_up.token,
+            new_password="second password", keep_token=signed_up.token, limiter=limiter,
         )  # fmt: skip
     assert revoked == 1  # the other session of this user, not the one in use
     now = datetime.now(UTC)
@@ -167,6 +170,37 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(eng
             ).user_id
             == user_id
         )
+
+
+def test_wrong_current_passwords_count_as_failed_logins(engine, redis):
+    """A stolen session cannot guess the password faster than the login form."""
+    limiter = RateLimiter(redis, "test")
+    settings = Settings(login_max_failures_per_email=2, login_max_failures_per_ip=50)
+    with Session(engine, expire_on_commit=False) as session:
+        signed_up = accounts.signup(session, email="me@example.com", password="first password")
+    user_id = signed_up.user.id
+
+    def change(current: str) -> int:
+        with Session(engine) as session:
+            return accounts.change_password(
+                session, user_id=user_id, current_password=current,
+                new_password="second password", settings=settings, limiter=limiter,
+            )  # fmt: skip
+
+    for _ in range(2):
+        with pytest.raises(accounts.InvalidInputError):
+            change("wrong guess")
+    # Refused now even with the right password, and the login form is closed too.
+    with pytest.raises(accounts.LoginThrottledError) as throttled:
+        change("first password")
+    assert 1 <= throttled.value.retry_after <= 15 * 60
+    with Session(engine) as session, pytest.raises(accounts.LoginThrottledError):
+        accounts.login(
+            session, email="me@example.com", password="first password", client_ip=None,
+            settings=settings, limiter=limiter,
+        )  # fmt: skip
+    redis.flushdb()  # the window passed
+    assert change("first password") == 1  # changed; the sign-up session ended
 
 
 def test_changing_the_password_without_a_token_to_keep_ends_every_session(engine):

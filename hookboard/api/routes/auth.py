@@ -24,12 +24,19 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 @router.post("/signup", status_code=201, response_model=SignupResponse)
-def signup(body: SignupRequest, session: SessionDep, response: Response) -> SignupResponse:
-    """Create an account; the answer holds a session token (shown once)."""
+def signup(
+    body: SignupRequest, session: SessionDep, request: Request, response: Response
+) -> SignupResponse:
+    """Create an account; the answer holds a session token (shown once). Attempts
+    per client IP are limited (SIGNUPS_PER_IP_PER_HOUR): past it, 429."""
     try:
-        result = accounts.signup(session, email=body.email, password=body.password)
+        result = accounts.signup(
+            session, email=body.email, password=body.password, client_ip=_client_ip(request)
+        )
     except accounts.EmailTakenError as error:
         raise ApiError(409, str(error), code="email_taken", field="email") from None
+    except accounts.ThrottledError as error:
+        raise _throttled(error) from None
     response.headers.update(NO_STORE)
     user = result.user
     return SignupResponse(
@@ -43,17 +50,14 @@ def login(
     body: LoginRequest, session: SessionDep, request: Request, response: Response
 ) -> LoginResponse:
     """A new session token. Repeated failures per email or client IP get 429."""
-    client_ip = request.client.host if request.client else None
     try:
         result = accounts.login(
-            session, email=body.email, password=body.password, client_ip=client_ip
+            session, email=body.email, password=body.password, client_ip=_client_ip(request)
         )
     except accounts.InvalidCredentialsError as error:
         raise ApiError(401, str(error), code="invalid_credentials") from None
-    except accounts.LoginThrottledError as error:
-        raise ApiError(
-            429, str(error), code="rate_limited", headers={"Retry-After": str(error.retry_after)}
-        ) from None
+    except accounts.ThrottledError as error:
+        raise _throttled(error) from None
     response.headers.update(NO_STORE)
     return LoginResponse(token=result.token, expires_at=result.expires_at)
 
@@ -72,3 +76,12 @@ def logout(
             code="not_a_session",
         )
     accounts.logout(session, token=bearer_token(authorization))
+
+
+def _client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _throttled(error: accounts.ThrottledError) -> ApiError:
+    headers = {"Retry-After": str(error.retry_after)}
+    return ApiError(429, str(error), code="rate_limited", headers=headers)

@@ -58,13 +58,17 @@ class CredentialsState(AuthState):
         self.busy = True
         yield
         email, password = form.get("email", ""), form.get("password", "")
+        client_ip = self.router.session.client_ip or None
         try:
-            result = await rx.run_in_thread(lambda: _signup(email, password))
+            result = await rx.run_in_thread(lambda: _signup(email, password, client_ip))
         except accounts.InvalidInputError as error:
             yield self._fail(str(error), error.field)
             return
         except accounts.EmailTakenError as error:
             yield self._fail(str(error), "email")
+            return
+        except accounts.ThrottledError as error:
+            yield self._fail(str(error), "")
             return
         yield self._signed_in(result.token, "Account created")
 
@@ -74,9 +78,9 @@ def _login(email: str, password: str, client_ip: str | None) -> accounts.LoginRe
         return accounts.login(session, email=email, password=password, client_ip=client_ip)
 
 
-def _signup(email: str, password: str) -> accounts.SignupResult:
+def _signup(email: str, password: str, client_ip: str | None) -> accounts.SignupResult:
     with services.db() as session:
-        return accounts.signup(session, email=email, password=password)
+        return accounts.signup(session, email=email, password=password, client_ip=client_ip)
 
 
 def _error_for(name: str) -> rx.Var:

@@ -127,6 +127,10 @@ class SettingsState(AuthState):
             self.password_errors[error.field] = str(error)
             yield rx.toast.error(str(error))
             return
+        except accounts.ThrottledError as error:
+            self.changing = False
+            yield rx.toast.error(str(error))
+            return
         self.changing = False
         others = f"; {revoked} other session(s) logged out" if revoked else ""
         yield [
