@@ -17,6 +17,8 @@ config = rx.Config(
     show_built_with_reflex=False,
     # Reflex's own CORS layer (default "*") must follow CORS_ORIGINS too.
     cors_allowed_origins=cors_origins(settings),
+    # The dashboard's client IP (login throttle) by the API's rule (api/client_ip.py).
+    trusted_proxy_hops=settings.trusted_proxy_hops,
     # Reflex's sitemap plugin wants a public deploy URL; a self-hosted app has none.
     disable_plugins=[SitemapPlugin],
     # Where Reflex 0.10 wants the app's Radix theme (App(theme=...) is deprecated).

@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     login_failure_window_minutes: float = Field(
         15, gt=0, description="Window over which failed logins are counted."
     )
+    trusted_proxy_hops: int = Field(
+        0,
+        ge=0,
+        le=10,
+        description="Reverse proxies in front of Hookboard whose X-Forwarded-For is trusted.",
+    )
     signups_per_ip_per_hour: int = Field(
         10, ge=0, description="Sign-up attempts from one client IP per hour; 0 = unlimited."
     )

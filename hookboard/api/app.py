@@ -4,10 +4,12 @@ from fastapi import FastAPI
 
 from hookboard import __version__
 from hookboard.api.admission import AdmissionLimit
+from hookboard.api.client_ip import TrustedProxyClient
 from hookboard.api.cors import add_cors
 from hookboard.api.errors import ERROR_RESPONSES, install_error_handlers
 from hookboard.api.routes import badge, channels, health, metrics, schedule_io
 from hookboard.db import POOL_CAPACITY
+from hookboard.settings import get_settings
 
 API_PREFIX = "/api/v1"
 
@@ -22,6 +24,8 @@ def create_api() -> FastAPI:
     # Inside CORS (added after), so that a 503 still carries CORS headers.
     api.add_middleware(AdmissionLimit, limit=POOL_CAPACITY // 2)
     add_cors(api)
+    # Outermost: every layer sees the client's address, not the proxy's.
+    api.add_middleware(TrustedProxyClient, hops=get_settings().trusted_proxy_hops)
     api.include_router(health.router)
     api.include_router(metrics.router)
     # Before /schedules/{schedule_id}, which would take "export" for an id.

@@ -230,6 +230,16 @@ def test_failed_logins_from_one_ip_are_throttled(client, api_engine):
     assert int(throttled.headers["retry-after"]) >= 1
 
 
+def test_x_forwarded_for_is_ignored_without_trusted_proxies(client, api_engine):
+    # TRUSTED_PROXY_HOPS is 0: a client naming other addresses is still 127.0.0.1.
+    seeded_user(api_engine, GOOD["email"])
+    for number in range(3):
+        spoofed = {"X-Forwarded-For": f"198.51.100.{number}"}
+        body = {"email": f"nobody{number}@example.com", "password": "whatever1"}
+        assert client.post("/auth/login", json=body, headers=spoofed).status_code == 401
+    assert_error(login(client, GOOD["email"], SEEDED_PASSWORD), 429, "rate_limited")
+
+
 def test_logout_revokes_the_calling_session(client, api_engine):
     headers = seeded_user(api_engine)
     response = client.post("/auth/logout", headers=headers)

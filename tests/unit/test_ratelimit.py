@@ -8,6 +8,7 @@ import logging
 import pytest
 from redis import Redis
 
+from hookboard.api.client_ip import forwarded_client
 from hookboard.ratelimit import (
     Limit,
     RateLimiter,
@@ -164,3 +165,19 @@ def test_after_a_failure_redis_is_left_alone_for_a_while(redis, clock):
     assert limiter.peek(limit) is None
     assert limiter.peek(limit) is None
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "hops", "expected"),
+    [
+        ("203.0.113.5", 0, None),  # no trusted proxy: the header is ignored
+        ("203.0.113.5", 1, "203.0.113.5"),
+        ("198.51.100.7, 203.0.113.5", 1, "203.0.113.5"),  # the left part is the client's own
+        ("198.51.100.7, 203.0.113.5", 2, "198.51.100.7"),
+        ("203.0.113.5", 2, None),  # fewer addresses than proxies: not from the chain
+        (" , ", 1, None),
+        ("", 1, None),
+    ],
+)
+def test_the_client_address_behind_trusted_proxies(header, hops, expected):
+    assert forwarded_client(header, hops) == expected
