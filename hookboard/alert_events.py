@@ -2,11 +2,14 @@
 
 `record_run_ends` is called by `delivery.record_outcomes` with the runs that
 just finished (succeeded, or failed after their retries). A failure counts
-towards the schedule's streak and raises `run_failed`; at `auto_pause_after`
-failures in a row an active schedule pauses itself with a reason and raises
-`auto_paused`; the first success after a streak raises `recovered` and resets
-it. Alerts go into the outbox, one row per enabled channel of the owner, in
-the same transaction, so none is lost to a crash or to Redis.
+towards the schedule's streak; the streak's first failure raises
+`run_failed`, and so do its 10th, 100th, 1,000th... as reminders (a schedule
+failing every few seconds must not send an alert each time, nor a daily one
+go quiet for good); at `auto_pause_after` failures in a row an active schedule
+pauses itself with a reason and raises `auto_paused`; the first success
+after a streak raises `recovered` and resets it. Alerts go into the outbox,
+one row per enabled channel of the owner, in the same transaction, so none is
+lost to a crash or to Redis.
 """
 
 from __future__ import annotations
@@ -66,11 +69,17 @@ class Streak:
         self.failures += 1
         self.failing_since = self.failing_since or end.scheduled_for
         error = end.error or "failed"
-        raised = [
-            messages.run_failed(
-                self.schedule, run_id=end.run_id, attempts=end.attempts, error=error
+        raised = []
+        if announces(self.failures):
+            raised.append(
+                messages.run_failed(
+                    self.schedule,
+                    run_id=end.run_id,
+                    attempts=end.attempts,
+                    error=error,
+                    failures=self.failures,
+                )
             )
-        ]
         if self._should_pause():
             reason = messages.auto_pause_reason(self.failures, error)[:PAUSED_REASON_LIMIT]
             self.status, self.paused_reason, self.paused_now = ScheduleStatus.paused, reason, True
@@ -85,6 +94,11 @@ class Streak:
             and self.auto_pause_after > 0
             and self.failures >= self.auto_pause_after
         )
+
+
+def announces(failures: int) -> bool:
+    """Whether the streak's `failures`-th failed run raises run_failed: 1, 10, 100, ..."""
+    return failures >= 1 and str(failures).rstrip("0") == "1"
 
 
 def lock_streaks(connection: Connection, ends: list[RunEnd]) -> list[Streak]:

@@ -44,17 +44,25 @@ def describe_error(error_class: str | None, status_code: int | None, message: st
     return text[:ERROR_SHOWN_CHARS]
 
 
-def run_failed(schedule: ScheduleRef, *, run_id: int, attempts: int, error: str) -> AlertMessage:
+def run_failed(
+    schedule: ScheduleRef, *, run_id: int, attempts: int, error: str, failures: int = 1
+) -> AlertMessage:
     noun = "attempt" if attempts == 1 else "attempts"
+    text = f"Run {run_id} of schedule {_label(schedule)} failed after {attempts} {noun}: {error}."
+    if failures > 1:
+        text += (
+            f" That is {failures:,} failed runs in a row; the next alert comes at "
+            f"{failures * 10:,} or when a run succeeds."
+        )
     return AlertMessage(
         event=AlertEvent.run_failed,
         user_id=schedule.user_id,
         schedule_id=schedule.id,
         run_id=run_id,
-        subject=f"Run failed: {schedule.name}",
-        text=f"Run {run_id} of schedule {_label(schedule)} failed after {attempts} {noun}: "
-        f"{error}.",
-        details={"attempts": attempts, "error": error},
+        subject=f"Run failed: {schedule.name}"
+        + (f" ({failures:,} in a row)" if failures > 1 else ""),
+        text=text,
+        details={"attempts": attempts, "error": error, "consecutive_failures": failures},
     )
 
 

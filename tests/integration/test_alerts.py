@@ -82,8 +82,8 @@ def test_a_failing_schedule_pauses_itself_and_alerts_by_webhook_and_email(engine
         schedule = wait_until(
             lambda: (s := get_schedule(engine, schedule_id)).status == "paused" and s, timeout=30
         )
-        hooks = alert_hook.wait_for(4)
-        emails = smtp.wait_for(4)
+        hooks = alert_hook.wait_for(2)
+        emails = smtp.wait_for(2)
 
     assert schedule.paused_reason == (
         "auto-paused after 3 failed runs in a row (last: http_5xx (HTTP 500))"
@@ -93,7 +93,8 @@ def test_a_failing_schedule_pauses_itself_and_alerts_by_webhook_and_email(engine
 
     payloads = [json.loads(request.body) for request in hooks]
     events = [payload["hookboard"]["event"] for payload in payloads]
-    assert sorted(events) == ["auto_paused", "run_failed", "run_failed", "run_failed"]
+    # The streak's first failure and the pause; failures 2 and 3 raise none.
+    assert sorted(events) == ["auto_paused", "run_failed"]
     paused = next(p for p in payloads if p["hookboard"]["event"] == "auto_paused")
     assert paused["text"].startswith("Schedule “billing sync” (id ")
     assert "paused itself: auto-paused after 3 failed runs" in paused["text"]
@@ -107,14 +108,13 @@ def test_a_failing_schedule_pauses_itself_and_alerts_by_webhook_and_email(engine
     subjects = sorted(message["Subject"] for message in emails)
     assert subjects == [
         "[Hookboard] Run failed: billing sync",
-        "[Hookboard] Run failed: billing sync",
-        "[Hookboard] Run failed: billing sync",
         "[Hookboard] Schedule paused: billing sync",
     ]
     assert smtp.recipients[0] == ["ops@example.com"]
     body = emails[0].get_payload(decode=True).decode()
     assert "“billing sync”" in body and "failed after 1 attempt: http_5xx (HTTP 500)" in body
-    assert {alert.status for alert in alerts(engine)} == {"sent"}
+    queued = alerts(engine)  # written with the outcomes: the whole count, not a sample
+    assert len(queued) == 4 and {alert.status for alert in queued} == {"sent"}
 
 
 def test_the_first_success_after_failures_sends_recovered(engine, processes):
@@ -129,10 +129,10 @@ def test_the_first_success_after_failures_sends_recovered(engine, processes):
         schedule_id = every_second(engine, user_id, endpoint.url)
         processes.ticker()
         processes.worker()
-        hooks = alert_hook.wait_for(3, timeout=30)
+        hooks = alert_hook.wait_for(2, timeout=30)
 
     events = [json.loads(request.body)["hookboard"]["event"] for request in hooks]
-    assert events[:3] == ["run_failed", "run_failed", "recovered"]
+    assert events[:2] == ["run_failed", "recovered"]
     schedule = get_schedule(engine, schedule_id)
     assert schedule.status == "active"
     assert (schedule.consecutive_failures, schedule.failing_since) == (0, None)

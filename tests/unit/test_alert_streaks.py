@@ -28,7 +28,7 @@ def success(run_id: int) -> RunEnd:
     return RunEnd(run_id, 3, T0 + timedelta(minutes=run_id), True, 1)
 
 
-def test_each_failed_run_raises_an_alert_and_counts():
+def test_the_first_failed_run_raises_an_alert_and_counts():
     state = streak()
     raised = state.advance(failure(1))
     assert [m.event for m in raised] == ["run_failed"]
@@ -38,10 +38,24 @@ def test_each_failed_run_raises_an_alert_and_counts():
     assert (state.failures, state.failing_since) == (1, T0 + timedelta(minutes=1))
 
 
+def test_a_long_streak_reminds_at_10_100_1000_failures_not_at_each():
+    state = streak(auto_pause_after=0)
+    announced = {n: raised for n in range(1, 1001) if (raised := state.advance(failure(n)))}
+    assert list(announced) == [1, 10, 100, 1000]
+    tenth = announced[10][0]
+    assert tenth.subject == "Run failed: nightly <report> (10 in a row)"
+    assert tenth.text.endswith(
+        "That is 10 failed runs in a row; the next alert comes at 100 or when a run succeeds."
+    )
+    assert tenth.details["consecutive_failures"] == 10
+    assert [m.event for m in state.advance(success(1001))] == ["recovered"]
+    assert [m.event for m in state.advance(failure(1002))] == ["run_failed"]  # a new streak
+
+
 def test_it_pauses_itself_at_the_limit_once():
     state = streak()
     events = [[m.event for m in state.advance(failure(n))] for n in (1, 2, 3, 4)]
-    assert events == [["run_failed"], ["run_failed"], ["run_failed", "auto_paused"], ["run_failed"]]
+    assert events == [["run_failed"], [], ["auto_paused"], []]
     assert state.status == "paused" and state.paused_now
     assert state.paused_reason == (
         "auto-paused after 3 failed runs in a row (last: http_5xx (HTTP 503))"

@@ -24,8 +24,9 @@ from hookboard.ui.state import AuthState
 EMPTY_FORM = {"name": "", "kind": "webhook", "url": "", "email": ""}
 ERROR_FIELDS = ("name", "kind", "url", "email")
 EVENTS_TEXT = (
-    "An alert goes to every enabled channel when a run fails after its retries, "
-    "when a schedule pauses itself after failing runs, and when it recovers."
+    "An alert goes to every enabled channel when a schedule starts failing (a run "
+    "failed after its retries; reminders at 10, 100, 1,000... failures in a row), "
+    "when it pauses itself after failing runs, and when it recovers."
 )
 
 
