@@ -1,10 +1,12 @@
-"""Template variables in a request's URL, headers and body.
+r"""Template variables in a request's URL, headers and body.
 
 `{{run_id}}`, `{{schedule_id}}`, `{{scheduled_for}}` (ISO 8601, UTC) and
 `{{attempt}}` (1 for the first try) are filled in for every attempt at send
 time: URL-encoded in the URL, as they are in headers and body. A request is
 checked when it is saved: an unknown name is an error, and so is a variable in
 the URL's scheme or host (the SSRF guard must see the real host when saving).
+A literal `{{` (a body that is itself a template for the receiver) is written
+`\{{` and sent as `{{`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from urllib.parse import quote
 
 VARIABLES = ("run_id", "schedule_id", "scheduled_for", "attempt")
 # Lazy, so "{{a}} and {{b}}" is two placeholders; whitespace inside is allowed.
-_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+# An escaped "\{{" matches first and stands for a literal "{{" (group 1 is None).
+_PLACEHOLDER = re.compile(r"\\\{\{|\{\{(.*?)\}\}", re.DOTALL)
+LITERAL_OPEN = "{{"
 # Stand-ins used to check a templated URL as it will look when sent.
 SAMPLE_VALUES = {
     "run_id": "1",
@@ -57,11 +61,16 @@ def has_template(text: str | None) -> bool:
 def check_template(text: str) -> None:
     """Raise TemplateError naming the first unknown variable."""
     for match in _PLACEHOLDER.finditer(text):
+        if match.group(1) is None:
+            continue  # an escaped "{{"
         name = match.group(1).strip()
         if name not in VARIABLES:
             shown = match.group(0) if len(match.group(0)) <= 60 else match.group(0)[:57] + "..."
             known = ", ".join(f"{{{{{v}}}}}" for v in VARIABLES)
-            raise TemplateError(f"unknown template variable {shown}; known: {known}")
+            raise TemplateError(
+                f"unknown template variable {shown}; known: {known} "
+                f"(write \\{{{{ for a literal {{{{)"
+            )
 
 
 def check_url_template(url: str) -> str:
@@ -69,6 +78,7 @@ def check_url_template(url: str) -> str:
     check_template(url)
     first = _PLACEHOLDER.search(url)
     if first is not None and first.start() < _authority_end(url):
+        # Escaped or not: the guard checks the host as saved, so braces cannot be there.
         raise TemplateError("template variables may not be used in the URL's scheme or host")
     return render(url, SAMPLE_VALUES, in_url=True)
 
@@ -90,6 +100,8 @@ def render(text: str, values: dict[str, str], *, in_url: bool = False) -> str:
         return text
 
     def value(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return LITERAL_OPEN
         name = match.group(1).strip()
         if name not in values:
             return match.group(0)

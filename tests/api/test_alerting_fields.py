@@ -150,6 +150,14 @@ def test_known_template_variables_are_kept(client, user):
         f"/schedules/{schedule['id']}", json={"request": {"body": "{{bad}}"}}, headers=auth
     )
     assert_field_error(edit, "request.body")
+    assert "for a literal" in edit.json()["error"]["message"]
+    # Escaped, the same text is literal: accepted and stored as written.
+    escaped = r"Hello \{{bad}}"
+    edit = client.patch(
+        f"/schedules/{schedule['id']}", json={"request": {"body": escaped}}, headers=auth
+    )
+    assert edit.status_code == 200, edit.text
+    assert edit.json()["request"]["body"] == escaped
 
 
 def test_targets_are_checked_too(client, user):

@@ -42,7 +42,8 @@ def test_each_attempt_gets_its_own_values(engine, processes):
             unit="hours",
             url=receiver.url + "/r/{{run_id}}?try={{attempt}}&at={{scheduled_for}}",
             headers={"X-Schedule": "{{schedule_id}}", "Content-Type": "application/json"},
-            body='{"run": {{run_id}}, "at": "{{scheduled_for}}", "try": {{ attempt }}}',
+            body=r'{"run": {{run_id}}, "at": "{{scheduled_for}}", "try": {{ attempt }}, '
+            r'"hi": "\{{name}}"}',
             max_attempts=2,
             base_delay_seconds=0,
             jitter=False,
@@ -60,7 +61,7 @@ def test_each_attempt_gets_its_own_values(engine, processes):
         assert path == f"/r/{run.id}"
         assert parse_qs(query) == {"try": [str(number)], "at": [at]}
     assert first.headers["x-schedule"] == str(schedule_id)
-    assert json.loads(second.body) == {"run": run.id, "at": at, "try": 2}
+    assert json.loads(second.body) == {"run": run.id, "at": at, "try": 2, "hi": "{{name}}"}
     # The log shows what was sent, not the template.
     logged = [attempt.request_url for attempt in attempts_of(engine, run.id)]
     assert [url.split("&at=")[0] for url in logged] == [

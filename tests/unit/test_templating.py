@@ -45,6 +45,16 @@ def test_a_request_without_templates_is_returned_as_is():
     assert render_request(request, VALUES) is request
 
 
+def test_an_escaped_brace_pair_is_sent_literally_and_never_checked():
+    body = r'{"template": "Hello \{{name}}", "run": {{run_id}}, "raw": "\{{run_id}}"}'
+    templating.check_template(body)  # \{{name}} is no variable: no error
+    request = OutboundRequest(url="https://hooks.example.com/x", body=body)
+    rendered = render_request(request, VALUES)
+    assert rendered.body == '{"template": "Hello {{name}}", "run": 42, "raw": "{{run_id}}"}'
+    with pytest.raises(TemplateError, match=r"write \\\{\{ for a literal \{\{"):
+        templating.check_template("Hello {{name}}")
+
+
 def test_an_unknown_name_is_left_alone_at_send_time():
     assert templating.render("{{nope}} {{run_id}}", {"run_id": "1"}) == "{{nope}} 1"
 

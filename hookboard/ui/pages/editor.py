@@ -311,7 +311,11 @@ def template_help() -> rx.Component:
         rx.text(
             "In the URL's path and query, header values and the body, ",
             *[rx.fragment(rx.code("{{" + name + "}}", size="1"), " ") for name in VARIABLES],
-            "are filled in for every attempt (scheduled_for in ISO 8601 UTC, attempt from 1).",
+            "are filled in for every attempt (scheduled_for in ISO 8601 UTC, attempt from 1); ",
+            rx.code("\\{{", size="1"),
+            " sends a literal ",
+            rx.code("{{", size="1"),
+            ".",
             size="1",
             color_scheme="gray",
         ),
