@@ -245,12 +245,7 @@ def login(
     by_email, by_ip = login_failure_limits(settings, email=email, client_ip=client_ip)
     buckets = [limit for limit in (by_email, by_ip) if limit is not None]
 
-    usages = limiter.peek(*buckets)
-    if usages:
-        blocked = [usage for usage in usages if usage.exhausted]
-        if blocked:
-            clock = limiter.clock()
-            raise LoginThrottledError(max(usage.retry_after(clock) for usage in blocked))
+    _refuse_if_throttled(limiter, buckets)
 
     row = session.exec(
         select(User.id, User.password_hash, User.is_active).where(User.email == email)
@@ -265,6 +260,14 @@ def login(
     token, expires_at = _open_session(session, user_id=row.id, now=now, settings=settings)
     session.commit()
     return LoginResult(user_id=row.id, token=token, expires_at=expires_at)
+
+
+def _refuse_if_throttled(limiter: RateLimiter, buckets: list) -> None:
+    """LoginThrottledError when a failed-login bucket is used up (Redis down: never)."""
+    blocked = [usage for usage in limiter.peek(*buckets) or [] if usage.exhausted]
+    if blocked:
+        clock = limiter.clock()
+        raise LoginThrottledError(max(usage.retry_after(clock) for usage in blocked))
 
 
 def logout(session: Session, *, token: str, now: datetime | None = None) -> bool:
@@ -433,9 +436,7 @@ def change_password(
     by_email, _ = login_failure_limits(
         settings or get_settings(), email=user_row.email, client_ip=None
     )
-    blocked = [usage for usage in limiter.peek(by_email) or [] if usage.exhausted]
-    if blocked:
-        raise LoginThrottledError(blocked[0].retry_after(limiter.clock()))
+    _refuse_if_throttled(limiter, [by_email])
     if not verify_password(current_password, user_row.password_hash):
         limiter.hit(by_email)
         raise InvalidInputError("current_password", "the current password is not right")

@@ -97,8 +97,10 @@ def field_path(location: tuple) -> str | None:
     return ".".join(str(part) for part in location) or None
 
 
-def _rate_limit_headers(request: Request) -> dict[str, str]:
-    # Set by the auth dependency; a route's own error is a new response without them.
+def rate_limit_headers_of(request: Request) -> dict[str, str]:
+    """The X-RateLimit-* headers the auth dependency set for this request (a copy).
+    A response a route or handler builds itself must add them; FastAPI only
+    merges them into the response it builds from a route's return value."""
     return dict(getattr(request.state, "rate_limit_headers", None) or {})
 
 
@@ -114,23 +116,24 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, error: ApiError):
-        headers = {**_rate_limit_headers(request), **error.headers}
+        headers = {**rate_limit_headers_of(request), **error.headers}
         return error_response(error.status, error.code, error.message, error.field, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError):
         first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid input"}
         if _names_another_resource(request, first):
-            headers = {**_rate_limit_headers(request), "Allow": allowed.header(request.url.path)}
+            headers = {**rate_limit_headers_of(request), "Allow": allowed.header(request.url.path)}
             return error_response(405, "method_not_allowed", "Method Not Allowed", None, headers)
         message = str(first.get("msg", "invalid input")).removeprefix("Value error, ")
         field = field_path(tuple(first.get("loc", ())))
-        return error_response(422, "validation_error", message, field, _rate_limit_headers(request))
+        headers = rate_limit_headers_of(request)
+        return error_response(422, "validation_error", message, field, headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException):
         code = STATUS_CODES.get(error.status_code, "error")
-        headers = {**_rate_limit_headers(request), **(error.headers or {})}
+        headers = {**rate_limit_headers_of(request), **(error.headers or {})}
         if error.status_code == 405 and (allow := allowed.header(request.url.path)):
             headers["Allow"] = allow
         return error_response(error.status_code, code, str(error.detail), None, headers)
@@ -141,7 +144,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # Overload (pool exhausted, SQLite lock timeout) or an outage: the
         # request can be retried as it is, so say so instead of a 500.
         log.warning("database unavailable: %s", type(getattr(error, "orig", error)).__name__)
-        headers = {**_rate_limit_headers(request), "Retry-After": "1"}
+        headers = {**rate_limit_headers_of(request), "Retry-After": "1"}
         return error_response(
             503, "unavailable", "database busy or unavailable; retry", None, headers
         )

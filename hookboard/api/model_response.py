@@ -13,11 +13,13 @@ from __future__ import annotations
 from fastapi import Request, Response
 from pydantic import BaseModel
 
+from hookboard.api.errors import rate_limit_headers_of
+
 
 def model_response(request: Request, model: BaseModel, status_code: int = 200) -> Response:
     return Response(
         content=model.model_dump_json(),
         status_code=status_code,
         media_type="application/json",
-        headers=getattr(request.state, "rate_limit_headers", None),
+        headers=rate_limit_headers_of(request),
     )

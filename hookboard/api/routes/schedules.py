@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from hookboard import idempotency, run_actions
 from hookboard import schedule_service as service
 from hookboard.api.deps import Caller, Principal, SessionDep, WriteCaller
-from hookboard.api.errors import ApiError, not_found
+from hookboard.api.errors import ApiError, not_found, rate_limit_headers_of
 from hookboard.api.schemas import (
     PreviewRequest,
     PreviewResponse,
@@ -98,7 +98,7 @@ def idempotent(
     `payload` (what a reused key must match) is only computed when a key is
     given. The body is answered as it is, already JSON: FastAPI would validate
     it against the route's model again, in one more thread hop."""
-    headers = dict(getattr(request.state, "rate_limit_headers", None) or {})
+    headers = rate_limit_headers_of(request)
     if key is None:
         status, body = produce()
         return JSONResponse(body, status_code=status, headers=headers)
