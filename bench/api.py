@@ -263,8 +263,10 @@ def encode_cursor(kind: str, last_id: int) -> str:
 
 
 def explain(db: Database, engine, user_id: int, before_id: int | None) -> str:
-    query = runs_query(user_id=user_id, before_id=before_id, limit=PAGE + 1)
-    sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    query, params = runs_query(user_id=user_id, before_id=before_id, limit=PAGE + 1)
+    sql = str(
+        query.params(params).compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+    )
     prefix = "EXPLAIN (ANALYZE, BUFFERS) " if db.kind == "postgres" else "EXPLAIN QUERY PLAN "
     with engine.connect() as connection:
         connection.exec_driver_sql(prefix + sql).all()  # warm the cache first

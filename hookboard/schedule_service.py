@@ -24,9 +24,10 @@ import secrets as _random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, and_, bindparam, delete, func, or_
+from sqlalchemy import Integer, Row, Select, and_, bindparam, delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -1011,28 +1012,47 @@ def runs_query(
     until: datetime | None = None,
     before_id: int | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
-):
-    """One page of runs, newest first: `user_id = ? ... AND id < ? ORDER BY id DESC LIMIT ?`
-    walks the (user_id, id) index backwards and stops after `limit` rows: no OFFSET, however
-    deep the page. With a schedule (whose owner the caller checked) `user_id` is None and
-    the query is on `schedule_id`, so it can only walk the (schedule_id, id) index."""
+) -> tuple[Select, dict[str, Any]]:
+    """One page of runs, newest first, as (statement, its parameters):
+    `user_id = ? ... AND id < ? ORDER BY id DESC LIMIT ?` walks the (user_id, id) index
+    backwards and stops after `limit` rows: no OFFSET, however deep the page. With a
+    schedule (whose owner the caller checked) `user_id` is None and the query is on
+    `schedule_id`, so it can only walk the (schedule_id, id) index."""
     if user_id is None and schedule_id is None:
         raise ValueError("runs_query needs user_id or schedule_id")
+    values = {
+        "user_id": user_id,
+        "schedule_id": schedule_id,
+        "status": status,
+        "since": since.astimezone(UTC) if since is not None else None,
+        "until": until.astimezone(UTC) if until is not None else None,
+        "before_id": before_id,
+    }
+    params = {name: value for name, value in values.items() if value is not None}
+    return _runs_statement(frozenset(params)), {**params, "limit": limit}
+
+
+# The log's hottest query. One statement per combination of filters, built once:
+# a new one per request cost more CPU to build and key for the compiled cache
+# than running it did.
+_RUNS_FILTERS = {
+    "user_id": lambda value: Run.user_id == value,
+    "schedule_id": lambda value: Run.schedule_id == value,
+    "status": lambda value: Run.status == value,
+    "since": lambda value: Run.scheduled_for >= value,
+    "until": lambda value: Run.scheduled_for <= value,
+    "before_id": lambda value: Run.id < value,
+}
+
+
+@lru_cache(maxsize=2 ** len(_RUNS_FILTERS))  # every combination
+def _runs_statement(filters: frozenset[str]) -> Select:
     # Plain rows, not ORM objects: a read-only page costs 40% less to load.
     query = select(*Run.__table__.columns)
-    if user_id is not None:
-        query = query.where(Run.user_id == user_id)
-    if schedule_id is not None:
-        query = query.where(Run.schedule_id == schedule_id)
-    if status is not None:
-        query = query.where(Run.status == status)
-    if since is not None:
-        query = query.where(Run.scheduled_for >= since.astimezone(UTC))
-    if until is not None:
-        query = query.where(Run.scheduled_for <= until.astimezone(UTC))
-    if before_id is not None:
-        query = query.where(Run.id < before_id)
-    return query.order_by(Run.id.desc()).limit(limit)
+    for name, condition in _RUNS_FILTERS.items():
+        if name in filters:
+            query = query.where(condition(bindparam(name)))
+    return query.order_by(Run.id.desc()).limit(bindparam("limit", type_=Integer))
 
 
 def list_runs(
@@ -1061,7 +1081,7 @@ def list_runs(
         )
         if not owned:
             return Page([], None)  # another user's schedule lists like one without runs
-    query = runs_query(
+    query, params = runs_query(
         user_id=None if schedule_id is not None else user_id,
         schedule_id=schedule_id,
         status=status,
@@ -1070,7 +1090,7 @@ def list_runs(
         before_id=before,
         limit=size + 1,
     )
-    return _page(session.exec(query).all(), size, "r")
+    return _page(session.exec(query, params=params).all(), size, "r")
 
 
 # --------------------------------------------------------------------------- test delivery

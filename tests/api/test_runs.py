@@ -176,9 +176,9 @@ def test_the_runs_page_query_walks_an_index_without_sorting(api_engine):
     indexes = ("ix_runs_user_id_desc", "ix_runs_schedule_id_desc")
     with api_engine.connect() as connection:
         dialect = connection.dialect.name
-        for query in queries:
+        for query, params in queries:
             assert query._offset_clause is None
-            compiled = query.compile(
+            compiled = query.params(params).compile(
                 dialect=postgresql.dialect() if dialect == "postgresql" else sqlite.dialect(),
                 compile_kwargs={"literal_binds": True},
             )
