@@ -64,6 +64,7 @@ from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from bench.machine import python_loop_ms  # noqa: E402
 from hookboard.db import make_engine  # noqa: E402
 from hookboard.local_redis import start_redis  # noqa: E402
 from hookboard.migrate import upgrade_to_head  # noqa: E402
@@ -672,7 +673,8 @@ def report(args, db, results: dict[str, list[Sample]], meta: dict) -> None:
         f"(inserted in {meta['insert_s']:.0f} s), {meta['schedules']} schedules; granian "
         f"--workers {args.workers} --backpressure {args.backpressure or 'default'}; "
         f"{args.clients} {args.client} clients; {args.repeat} x {args.requests} "
-        f"requests ({args.creates} creates) per row; min/median/max over the repeats"
+        f"requests ({args.creates} creates) per row; min/median/max over the repeats; "
+        f"machine speed: a 2M-step Python loop takes {meta['python_loop_ms']:.0f} ms"
     )
     header = (
         f"{'measurement':<27} {'p50 ms':>14} {'p99 ms':>16} {'req/s':>14} "
@@ -749,6 +751,7 @@ def bench(args, db: Database, redis_url: str, workdir: Path) -> None:
         "plan": explain(db, engine, user_id, deep_id),
         "first_plan": explain(db, engine, user_id, None) if args.first_plan else "",
         "profiles": {},
+        "python_loop_ms": python_loop_ms(),
     }
     first, deep = pages(deep_cursor)
     results: dict[str, list[Sample]] = {
