@@ -93,15 +93,14 @@ def _assert_firing_is_unique(engine, run: Run) -> None:
         )
 
 
-def _unfinished(engine) -> list[tuple[int, str]]:
+def _unfinished(engine, scheduled_before: datetime | None = None) -> list[tuple[int, str]]:
+    query = select(runs_table.c.id, runs_table.c.status).where(
+        runs_table.c.status.not_in([s.value for s in FINAL])
+    )
+    if scheduled_before is not None:
+        query = query.where(runs_table.c.scheduled_for < scheduled_before)
     with engine.connect() as connection:
-        return list(
-            connection.execute(
-                select(runs_table.c.id, runs_table.c.status).where(
-                    runs_table.c.status.not_in([s.value for s in FINAL])
-                )
-            )
-        )
+        return list(connection.execute(query))
 
 
 class PrivateRedis:
@@ -279,6 +278,8 @@ def test_a_running_run_whose_lease_ran_out_is_claimable_once_recovery_requeues_i
 # next instant a few hundred ms late, which 0.5 s would already drop.
 MISFIRE_GRACE = {"coalesce": 0.5, "skip": 1.5}
 DOWNTIME_SECONDS = 3
+# Short, so that runs a killed ticker recorded but never queued come back soon.
+LEASE_GRACE_SECONDS = 5
 
 
 @pytest.mark.parametrize("misfire", ["coalesce", "skip"])
@@ -290,7 +291,10 @@ def test_a_ticker_killed_and_restarted_neither_duplicates_nor_replays_missed_fir
     with (
         Receiver() as receiver,
         EngineProcesses(
-            database_url, engine_redis_url, MISFIRE_GRACE_SECONDS=str(grace)
+            database_url,
+            engine_redis_url,
+            MISFIRE_GRACE_SECONDS=str(grace),
+            LEASE_GRACE_SECONDS=str(LEASE_GRACE_SECONDS),
         ) as processes,
     ):
         ticker = processes.ticker()
@@ -319,7 +323,13 @@ def test_a_ticker_killed_and_restarted_neither_duplicates_nor_replays_missed_fir
             lambda: sum(r.scheduled_for > restarted_at for r in runs_of(engine, schedule_id)) >= 3,
             timeout=15,
         )
-        processes.kill(new_ticker)  # no more firings while we look
+        # A ticker killed between recording runs and queueing them leaves them to
+        # the next one, once their lease runs out: let the new ticker recover them.
+        wait_until(
+            lambda: not _unfinished(engine, scheduled_before=restarted_at),
+            timeout=LEASE_GRACE_SECONDS + 20,
+        )
+        processes.stop(new_ticker)  # no more firings while we look; its last tick queued
         wait_until(lambda: not _unfinished(engine), timeout=15)
 
     runs = sorted(runs_of(engine, schedule_id), key=lambda r: r.scheduled_for)

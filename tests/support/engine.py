@@ -51,6 +51,12 @@ class EngineProcesses:
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
 
+    @staticmethod
+    def stop(process: subprocess.Popen) -> None:
+        """SIGTERM: a ticker finishes its tick (queueing what it recorded) and exits."""
+        process.terminate()
+        process.wait(timeout=15)
+
     def stop_all(self) -> None:
         for process in self.processes:
             if process.poll() is None:
