@@ -2,7 +2,7 @@
 
 The 2-core VMs these benchmarks run on differ by 2x or more from one to the
 next (and a shared one from minute to minute), which moves every CPU-bound
-figure with them. Each benchmark prints this beside its figures.
+figure with them. bench/api.py prints this beside its figures.
 """
 
 from __future__ import annotations
