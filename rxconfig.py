@@ -3,7 +3,7 @@
 import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
-from hookboard.api.cors import cors_origins
+from hookboard.api.middleware.cors import cors_origins
 from hookboard.settings import get_settings
 
 settings = get_settings()

@@ -1,6 +1,6 @@
 """Start one Hookboard ticker: claims due schedules and queues their runs."""
 
-from hookboard.ticker_process import main
+from hookboard.engine.ticker import main
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,6 @@
 """Start one Hookboard worker: delivers queued runs. Never imports Reflex."""
 
-from hookboard.worker_process import main
+from hookboard.engine.worker import main
 
 if __name__ == "__main__":
     main()

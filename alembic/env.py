@@ -10,7 +10,7 @@ from sqlmodel import SQLModel
 
 import hookboard.models  # noqa: F401  (registers the tables)
 from alembic import context
-from hookboard.db import make_engine
+from hookboard.core.db import make_engine
 from hookboard.settings import get_settings
 
 config = context.config

@@ -65,14 +65,14 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from bench.machine import python_loop_ms  # noqa: E402
-from hookboard.db import make_engine  # noqa: E402
-from hookboard.local_redis import start_redis  # noqa: E402
-from hookboard.migrate import upgrade_to_head  # noqa: E402
+from hookboard.cli.local_redis import start_redis  # noqa: E402
+from hookboard.core.db import make_engine  # noqa: E402
+from hookboard.core.migrate import upgrade_to_head  # noqa: E402
+from hookboard.domain.signing import generate_secret  # noqa: E402
+from hookboard.domain.tokens import new_session_token  # noqa: E402
 from hookboard.models import AuthSession, Run, Schedule, SigningSecret, User  # noqa: E402
-from hookboard.schedule_service import runs_query  # noqa: E402
+from hookboard.services import runs_query  # noqa: E402
 from hookboard.settings import normalise_database_url  # noqa: E402
-from hookboard.signing import generate_secret  # noqa: E402
-from hookboard.tokens import new_session_token  # noqa: E402
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PASSWORD_HASH = "$2b$04$mU6KxAQcb2vuF4Z.6S8E.uTjMAnFXLROS6AQeRWxkRo426emx2PZ."
@@ -259,7 +259,7 @@ def deep_cursor_id(engine, user_id: int) -> int:
 
 
 def encode_cursor(kind: str, last_id: int) -> str:
-    # As hookboard.schedule_service.encode_cursor: urlsafe base64 of "r:<id>", unpadded.
+    # As hookboard.services.encode_cursor: urlsafe base64 of "r:<id>", unpadded.
     return base64.urlsafe_b64encode(f"{kind}:{last_id}".encode()).decode().rstrip("=")
 
 
@@ -577,10 +577,10 @@ KEY_FUNCTIONS = [
     # (label, frame name prefix, file fragment): inclusive share of the GIL-holding samples
     ("auth: get_principal", "get_principal (", "api/deps.py"),
     ("GET /runs route", "list_runs (", "routes/runs.py"),
-    ("  service.list_runs (query + ORM rows)", "list_runs (", "hookboard/schedule_service.py"),
+    ("  service.list_runs (query + ORM rows)", "list_runs (", "hookboard/services/__init__.py"),
     ("  RunPublic.of x50 (pydantic from ORM)", "RunPublic.of (", "api/schemas.py"),
     ("POST /schedules route", "create_schedule (", "routes/schedules.py"),
-    ("  service.create_schedule", "create_schedule (", "hookboard/schedule_service.py"),
+    ("  service.create_schedule", "create_schedule (", "hookboard/services/__init__.py"),
     ("  wake(): Redis publish", "wake (", "routes/schedules.py"),
     ("  Session.commit", "Session.commit (", "sqlalchemy/orm/session.py"),
     ("FastAPI: request body/params validation", "request_params_to_args (", "fastapi/"),

@@ -47,9 +47,9 @@ from bench.api import (  # noqa: E402
     insert_runs,
     log,
 )
-from hookboard.db import make_engine  # noqa: E402
+from hookboard.core.db import make_engine  # noqa: E402
+from hookboard.domain.tokens import new_session_token  # noqa: E402
 from hookboard.models import AuthSession, Run, User  # noqa: E402
-from hookboard.tokens import new_session_token  # noqa: E402
 from tests.e2e.app import CHROMIUM, CHROMIUM_ARGS, DESKTOP, start_app, stop_app  # noqa: E402
 
 FIRST_ROW = "tr.run-row"

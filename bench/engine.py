@@ -68,11 +68,11 @@ from sqlalchemy import (  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from hookboard import crud  # noqa: E402
-from hookboard.db import make_engine  # noqa: E402
-from hookboard.firing import plan_firing  # noqa: E402
-from hookboard.migrate import upgrade_to_head  # noqa: E402
+from hookboard.core.db import make_engine  # noqa: E402
+from hookboard.core.migrate import upgrade_to_head  # noqa: E402
+from hookboard.domain.firing import plan_firing  # noqa: E402
 from hookboard.models import Attempt, Run, Schedule  # noqa: E402
+from hookboard.services import crud  # noqa: E402
 from hookboard.settings import normalise_database_url  # noqa: E402
 
 schedules_t = Schedule.__table__

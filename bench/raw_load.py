@@ -1,6 +1,6 @@
 """The raw ceiling: a bare loop of Hookboard's HTTP client against the receivers.
 
-Same client as the worker (``hookboard.attempt.make_client`` + ``client.post``),
+Same client as the worker (``hookboard.net.attempt.make_client`` + ``client.post``),
 the same concurrency (``--in-flight`` coroutines over ``--clients`` pools of
 ``in_flight // clients`` connections each), no scheduling, no database.
 Counts the requests *started* in [start_at, start_at + duration) that got a
@@ -21,10 +21,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from hookboard.attempt import make_client  # noqa: E402
+from hookboard.net.attempt import make_client  # noqa: E402
 
 try:  # the worker's client only connects to addresses its SSRF guard pinned
-    from hookboard.pinned_transport import pinned
+    from hookboard.net.transport import pinned
 except ImportError:  # older engine: no pinning transport
     from contextlib import nullcontext
 

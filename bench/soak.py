@@ -60,8 +60,8 @@ from bench.engine import (  # noqa: E402
     status_kb,
     stop_process,
 )
+from hookboard.domain.tokens import new_session_token  # noqa: E402
 from hookboard.models import Attempt, AuthSession, Run, Schedule  # noqa: E402
-from hookboard.tokens import new_session_token  # noqa: E402
 
 UNFINISHED = ("pending", "running", "retrying")
 DRAIN_TIMEOUT_SECONDS = 120

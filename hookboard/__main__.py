@@ -1,7 +1,7 @@
-"""`python -m hookboard ...`: see hookboard.cli."""
+"""`python -m hookboard ...`: see hookboard.cli.main."""
 
 import sys
 
-from hookboard.cli import main
+from hookboard.cli.main import main
 
 sys.exit(main())

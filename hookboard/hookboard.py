@@ -4,10 +4,12 @@ import reflex as rx
 
 from hookboard.api.app import create_api
 from hookboard.ui import routes
-from hookboard.ui.editor_state import EditorState
+from hookboard.ui.editor import (
+    view as editor,
+)
+from hookboard.ui.editor.state import EditorState
 from hookboard.ui.pages import (
     auth,
-    editor,
     keys,
     logs,
     notifications,

@@ -13,8 +13,8 @@ import pytest
 from redis import Redis
 from sqlalchemy import Engine
 
-from hookboard.db import make_engine
-from hookboard.migrate import upgrade_to_head
+from hookboard.core.db import make_engine
+from hookboard.core.migrate import upgrade_to_head
 from tests.support.databases import (
     empty_all_tables,
     postgres_admin_url,

@@ -3,12 +3,12 @@
 from fastapi import FastAPI
 
 from hookboard import __version__
-from hookboard.api.admission import AdmissionLimit
-from hookboard.api.client_ip import TrustedProxyClient
-from hookboard.api.cors import add_cors
 from hookboard.api.errors import ERROR_RESPONSES, install_error_handlers
+from hookboard.api.middleware.admission import AdmissionLimit
+from hookboard.api.middleware.client_ip import TrustedProxyClient
+from hookboard.api.middleware.cors import add_cors
 from hookboard.api.routes import badge, channels, health, metrics, schedule_io
-from hookboard.db import POOL_CAPACITY
+from hookboard.core.db import POOL_CAPACITY
 from hookboard.settings import get_settings
 
 API_PREFIX = "/api/v1"

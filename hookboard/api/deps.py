@@ -12,7 +12,7 @@ key or session's (RATE_LIMIT_PER_MINUTE) and its user's
 (USER_RATE_LIMIT_PER_MINUTE); the answer carries `X-RateLimit-Limit`,
 `X-RateLimit-Remaining` and `X-RateLimit-Reset` (Unix time) of the tighter
 one, and past it a 429 `rate_limited` with `Retry-After`. Without Redis,
-requests go unlimited (see hookboard.ratelimit).
+requests go unlimited (see hookboard.services.ratelimit).
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, update
 from sqlmodel import Session
 
-from hookboard import credentials
 from hookboard.api.errors import ApiError
-from hookboard.db import get_engine, get_read_engine
+from hookboard.core.db import get_engine, get_read_engine
+from hookboard.domain.tokens import API_KEY_PREFIX, SESSION_PREFIX
 from hookboard.models import ApiKey
-from hookboard.ratelimit import api_limits, get_limiter, rate_limit_headers
+from hookboard.services import credentials
+from hookboard.services.ratelimit import api_limits, get_limiter, rate_limit_headers
 from hookboard.settings import get_settings
-from hookboard.tokens import API_KEY_PREFIX, SESSION_PREFIX
 
 # last_used_at is written at most this often per key, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)

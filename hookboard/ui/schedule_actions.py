@@ -5,11 +5,11 @@ Each returns a short message for a toast, or raises a schedule_service error.
 
 from __future__ import annotations
 
-from hookboard import run_actions
-from hookboard import schedule_service as service
-from hookboard.firing import spec_for
+from hookboard import services as service
+from hookboard.domain.firing import spec_for
+from hookboard.domain.schedules import ScheduleSpecError, describe
 from hookboard.models import Schedule
-from hookboard.schedules import ScheduleSpecError, describe
+from hookboard.services import run_actions
 from hookboard.ui import services
 
 

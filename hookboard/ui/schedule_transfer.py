@@ -1,4 +1,4 @@
-"""Export and import of schedules for the dashboard, through hookboard.schedule_io
+"""Export and import of schedules for the dashboard, through hookboard.services.transfer
 exactly as GET /schedules/export and POST /schedules/import use it. No Reflex."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hookboard import schedule_io
-from hookboard.schedule_io import ImportReport
-from hookboard.schedule_service import InvalidInput
+from hookboard.services import InvalidInput
+from hookboard.services import transfer as schedule_io
+from hookboard.services.transfer import ImportReport
 from hookboard.ui import services
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # ~10,000 schedules fit in a few MiB

@@ -10,17 +10,14 @@ from rq import Queue
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from hookboard import __version__
-from hookboard.db import get_engine
-from hookboard.queueing import delivery_queue
-from hookboard.redis_client import get_redis
-from hookboard.schedule_service import ServiceConfig
+from hookboard.core.db import get_engine
+from hookboard.core.redis_client import get_redis
+from hookboard.engine.queueing import delivery_queue
+from hookboard.engine.wake import wake
+from hookboard.services import ServiceConfig
 from hookboard.settings import get_settings
-from hookboard.ticker_wake import wake
 
-USER_AGENT = f"Hookboard/{__version__}"  # as the worker and the API's test delivery send it
-
-__all__ = ["USER_AGENT", "config", "db", "engine", "lease_grace", "now", "queue", "wake"]
+__all__ = ["config", "db", "engine", "lease_grace", "now", "queue", "wake"]
 
 
 def db() -> Session:

@@ -1,6 +1,6 @@
 """The dashboard session: the login token in the browser, the user resolved on every event.
 
-The token is a session token from hookboard.accounts, the same kind the API takes
+The token is a session token from hookboard.services.accounts, the same kind the API takes
 as a bearer token; each event looks it up again exactly as the API does, so a
 logout, an expiry or a password change ends the dashboard session at once.
 """
@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from hookboard import accounts
-from hookboard.dashboard_queries import session_user
+from hookboard.services import accounts
+from hookboard.services.dashboard import session_user
 from hookboard.ui import routes, services
 
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from redis import Redis
 
-from hookboard.db import make_engine
+from hookboard.core.db import make_engine
 from tests.support.api_server import serve_api
 from tests.support.databases import empty_all_tables
 

@@ -18,9 +18,9 @@ from rq import Queue
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from hookboard.domain.signing import generate_secret
+from hookboard.domain.tokens import new_api_key, new_session_token
 from hookboard.models import ApiKey, Attempt, AuthSession, Run, SigningSecret, User
-from hookboard.signing import generate_secret
-from hookboard.tokens import new_api_key, new_session_token
 from tests.support.api_server import serve_api
 from tests.support.databases import empty_all_tables
 
@@ -182,7 +182,7 @@ def strict_api(sqlite_url, redis_url) -> Iterator[str]:
 @pytest.fixture
 def strict(strict_api, sqlite_url) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
     """(client, bearer headers of a fresh user) for the strict API."""
-    from hookboard.db import make_engine
+    from hookboard.core.db import make_engine
 
     engine = make_engine(sqlite_url)
     empty_all_tables(engine)

@@ -9,10 +9,10 @@ from functools import lru_cache
 import httpx
 from sqlmodel import Session, select
 
+from hookboard.domain.passwords import hash_password
+from hookboard.domain.signing import generate_secret
+from hookboard.domain.tokens import hash_token, new_session_token
 from hookboard.models import ApiKey, AuthSession, SigningSecret, User, utcnow
-from hookboard.passwords import hash_password
-from hookboard.signing import generate_secret
-from hookboard.tokens import hash_token, new_session_token
 
 SEEDED_PASSWORD = "seeded-password"
 

@@ -12,7 +12,7 @@ import httpx
 from sqlmodel import Session, func, select
 
 from hookboard.api.app import create_api
-from hookboard.api.cors import add_cors, cors_origins
+from hookboard.api.middleware.cors import add_cors, cors_origins
 from hookboard.models import User
 from hookboard.settings import Settings
 from tests.api.test_api_keys import SEEDED_PASSWORD, seeded_user

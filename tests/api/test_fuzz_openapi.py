@@ -40,9 +40,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from hookboard.api.app import create_api
-from hookboard.db import make_engine
+from hookboard.core.db import make_engine
+from hookboard.domain.tokens import new_api_key, new_session_token
 from hookboard.models import ApiKey, Attempt, AuthSession, Run, Schedule, Target
-from hookboard.tokens import new_api_key, new_session_token
 from tests.api.support import new_user
 from tests.support.api_server import serve_api
 from tests.support.databases import empty_all_tables

@@ -3,7 +3,7 @@
 100 clients at once is more than the connection pool (30) and the thread pool
 (40) together could once serve: requests parked between thread hops held every
 connection while the threads waited for one, and answered 500 after the pool's
-30 s timeout. Admission control (hookboard/api/admission.py) and read-only
+30 s timeout. Admission control (hookboard/api/middleware/admission.py) and read-only
 transactions on SQLite keep all of them answered.
 """
 

@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from hookboard.db import make_engine
+from hookboard.core.db import make_engine
 from tests.api.test_api_keys import bearer, create_key, seeded_user
 from tests.support.api_server import serve_api
 from tests.support.databases import empty_all_tables

@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from hookboard.models import Run
-from hookboard.schedule_service import runs_query
+from hookboard.services import runs_query
 from tests.api.support import (
     API_QUEUE,
     add_run,

@@ -9,8 +9,8 @@ import pytest
 from redis import Redis
 from sqlmodel import Session, select
 
+from hookboard.engine.queueing import wake_channel
 from hookboard.models import Run, Schedule
-from hookboard.queueing import wake_channel
 from tests.api.conftest import signup
 from tests.api.support import (
     API_QUEUE,

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlmodel import Session, select
 
-from hookboard import delivery
+from hookboard.core.secrets import live_secrets_by_user
+from hookboard.domain.signing import secret_key
 from hookboard.models import SigningSecret, User
-from hookboard.signing import secret_key
 from tests.api.test_api_keys import bearer, create_key, seeded_user
 
 GRACE_SECONDS = 1.2
@@ -27,7 +27,7 @@ def secrets_of(client: httpx.Client, headers) -> dict:
 def active_secrets(engine, email: str) -> list[str]:
     with Session(engine) as session:
         user_id = session.exec(select(User.id).where(User.email == email)).one()
-        found = delivery.active_secrets(session.connection(), {user_id}, datetime.now(UTC))
+        found = live_secrets_by_user(session.connection(), {user_id}, datetime.now(UTC))
     return found.get(user_id, [])
 
 

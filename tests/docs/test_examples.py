@@ -28,7 +28,7 @@ import pytest
 from redis import Redis
 
 from hookboard.api.app import create_api
-from hookboard.db import make_engine
+from hookboard.core.db import make_engine
 from tests.api.support import new_user
 from tests.support.api_server import serve_api
 from tests.support.databases import empty_all_tables

@@ -1,5 +1,5 @@
 """The dashboard's plain logic: form rules, formatting, redirects, passwords, import
-reports, and the test alert it sends through hookboard.alert_channels."""
+reports, and the test alert it sends through hookboard.services.channels."""
 
 from __future__ import annotations
 
@@ -11,19 +11,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
-from hookboard import accounts
-from hookboard import alert_channels as channels
-from hookboard.alert_senders import Smtp
-from hookboard.dashboard_queries import session_user
+from hookboard.alerts.senders import Smtp
 from hookboard.models import Schedule
-from hookboard.netguard import NetPolicy
-from hookboard.ratelimit import RateLimiter
-from hookboard.schedule_io import ImportedItem, ImportReport
-from hookboard.schedule_service import InvalidInput, NotFound, ServiceConfig
+from hookboard.net.guard import NetPolicy
+from hookboard.services import InvalidInput, NotFound, ServiceConfig, accounts, channels
+from hookboard.services.dashboard import session_user
+from hookboard.services.ratelimit import RateLimiter
+from hookboard.services.transfer import ImportedItem, ImportReport
 from hookboard.settings import Settings
-from hookboard.ui import editor_form as form_rules
 from hookboard.ui import format as fmt
 from hookboard.ui import schedule_transfer as transfer
+from hookboard.ui.editor import form as form_rules
 from hookboard.ui.pages.auth import safe_next
 from hookboard.ui.pages.notifications import fields_of as channel_fields
 from hookboard.ui.pages.schedule_detail import badge_links

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, update
 
-from hookboard import crud
-from hookboard import dashboard_queries as queries
+from hookboard.domain.tokens import new_session_token
 from hookboard.models import AuthSession, Schedule, User
-from hookboard.tokens import new_session_token
+from hookboard.services import crud
+from hookboard.services import dashboard as queries
 from tests.api.support import add_run, new_user
 
 NOW = datetime(2026, 3, 10, 14, 30, tzinfo=UTC)

@@ -13,15 +13,15 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from hookboard.attempt import (
+from hookboard.domain.signing import generate_secret, webhook_headers
+from hookboard.net.attempt import (
     ERROR_CLASSES,
     AttemptOutcome,
     OutboundRequest,
     make_client,
     send_attempt,
 )
-from hookboard.netguard import NetPolicy, ResolveError, clear_resolve_cache
-from hookboard.signing import generate_secret, webhook_headers
+from hookboard.net.guard import NetPolicy, ResolveError, clear_resolve_cache
 from tests.support.receiver import ReceivedRequest, Receiver
 
 OPEN = NetPolicy(allow_private=True)

@@ -10,10 +10,10 @@ import uuid
 import pytest
 from sqlmodel import Session, select
 
-from hookboard.db import make_engine
+from hookboard.core.db import make_engine
+from hookboard.domain.passwords import verify_password
+from hookboard.domain.tokens import hash_token
 from hookboard.models import ApiKey, Schedule, User
-from hookboard.passwords import verify_password
-from hookboard.tokens import hash_token
 from tests.support.engine import EngineProcesses, make_schedule, make_user, wait_until
 from tests.support.processes import PROJECT_ROOT, free_port, hookboard_env, run_python
 

@@ -12,11 +12,11 @@ from redis import Redis
 from sqlmodel import Session, select
 from standardwebhooks.webhooks import Webhook
 
-from hookboard.attempt import AttemptOutcome
-from hookboard.delivery import Delivered, claim_runs, record_outcomes
-from hookboard.dispatch import dispatch_due
+from hookboard.engine.delivery import Delivered, claim_runs, record_outcomes
+from hookboard.engine.dispatch import dispatch_due
+from hookboard.engine.queueing import wake_tickers
 from hookboard.models import Schedule, SigningSecret
-from hookboard.queueing import wake_tickers
+from hookboard.net.attempt import AttemptOutcome
 from tests.support.engine import (
     EngineProcesses,
     attempts_of,
@@ -143,8 +143,8 @@ def test_retry_after_is_honoured(engine, processes):
 
 
 def test_a_run_whose_attempts_run_out_fails_and_can_be_replayed(engine, processes, redis_url):
-    from hookboard.queueing import delivery_queue
-    from hookboard.run_actions import replay
+    from hookboard.engine.queueing import delivery_queue
+    from hookboard.services.run_actions import replay
 
     with Receiver(status=500) as receiver:
         schedule_id, run = fire_once(

@@ -28,11 +28,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from hookboard import crud
-from hookboard.delivery import claim_runs
-from hookboard.dispatch import dispatch_due, recover_stale_runs
-from hookboard.local_redis import start_redis
+from hookboard.cli.local_redis import start_redis
+from hookboard.engine.delivery import claim_runs
+from hookboard.engine.dispatch import dispatch_due, recover_stale_runs
 from hookboard.models import Attempt, Run, RunStatus, Schedule
+from hookboard.services import crud
 from tests.support.engine import (
     EngineProcesses,
     attempts_of,

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from hookboard import crud
-from hookboard.attempt import AttemptOutcome
-from hookboard.delivery import Delivered, claim_runs, record_outcomes
+from hookboard.engine.delivery import Delivered, claim_runs, record_outcomes
 from hookboard.models import Alert, NotificationChannel, Schedule
+from hookboard.net.attempt import AttemptOutcome
+from hookboard.services import crud
 from tests.support.engine import get_schedule, make_schedule, make_user
 
 GRACE = timedelta(seconds=30)

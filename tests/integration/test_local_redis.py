@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from hookboard import local_redis
+from hookboard.cli import local_redis
 from tests.support.processes import free_port
 
 

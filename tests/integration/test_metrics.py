@@ -14,9 +14,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 
-from hookboard.db import make_engine
-from hookboard.metrics import MetricsReporter, delivery_counts
-from hookboard.metrics_collector import metrics_registry
+from hookboard.api.metrics_collector import metrics_registry
+from hookboard.core.db import make_engine
+from hookboard.core.metrics import MetricsReporter, delivery_counts
 from tests.support.api_server import serve_api
 from tests.support.engine import EngineProcesses, make_schedule, make_user, runs_of, wait_until
 from tests.support.processes import free_port

@@ -14,8 +14,8 @@ from sqlmodel import SQLModel
 
 import hookboard.models  # noqa: F401
 from alembic import command
-from hookboard.db import make_engine
-from hookboard.migrate import PROJECT_ROOT, alembic_config
+from hookboard.core.db import make_engine
+from hookboard.core.migrate import PROJECT_ROOT, alembic_config
 
 FAILING_REVISION = """
 from alembic import op

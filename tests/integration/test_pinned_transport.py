@@ -7,8 +7,8 @@ import asyncio
 import httpx
 import pytest
 
-from hookboard.attempt import OutboundRequest, make_client, send_attempt
-from hookboard.netguard import NetPolicy, clear_resolve_cache
+from hookboard.net.attempt import OutboundRequest, make_client, send_attempt
+from hookboard.net.guard import NetPolicy, clear_resolve_cache
 from tests.support.receiver import Receiver
 
 OPEN = NetPolicy(allow_private=True)

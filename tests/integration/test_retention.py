@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, func, select
 
-from hookboard import retention
+from hookboard.engine import retention
 from hookboard.models import Attempt, Run
 from tests.support.engine import make_schedule, make_user
 

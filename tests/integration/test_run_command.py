@@ -8,7 +8,7 @@ import urllib.request
 import httpx
 import pytest
 
-from hookboard.local_redis import answers
+from hookboard.cli.local_redis import answers
 from tests.support.processes import PROJECT_ROOT, free_port, hookboard_env, wait_for_http
 
 pytestmark = pytest.mark.slow

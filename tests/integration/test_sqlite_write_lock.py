@@ -8,7 +8,7 @@ import os
 import pytest
 from sqlalchemy import text
 
-from hookboard.db import READ_ONLY, make_engine
+from hookboard.core.db import READ_ONLY, make_engine
 
 
 def held_by_someone(path: str) -> bool:

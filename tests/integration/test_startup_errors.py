@@ -8,7 +8,9 @@ from tests.support.processes import free_port, hookboard_env, run_python
 
 
 def launch(tmp_path, **env):
-    return run_python(["-m", "hookboard.launcher"], hookboard_env(DATA_DIR=str(tmp_path), **env))
+    return run_python(
+        ["-m", "hookboard.cli.launcher"], hookboard_env(DATA_DIR=str(tmp_path), **env)
+    )
 
 
 def assert_one_clear_line(result, setting: str):

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from hookboard.templating import format_instant
+from hookboard.domain.templating import format_instant
 from tests.support.engine import (
     EngineProcesses,
     attempts_of,

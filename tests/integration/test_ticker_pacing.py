@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from hookboard.queueing import delivery_queue, enqueue_runs
-from hookboard.ticker_process import (
+from hookboard.engine.queueing import delivery_queue, enqueue_runs
+from hookboard.engine.ticker import (
     BUSY_TICK_GAP_SECONDS,
     MIN_TICK_GAP_SECONDS,
     WORKERS_BEHIND_JOBS,

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from hookboard import crud
 from hookboard.models import Attempt, Run, Schedule, User
+from hookboard.services import crud
 from tests.support.processes import PROJECT_ROOT, hookboard_env
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from hookboard.local_redis import answers, start_redis
+from hookboard.cli.local_redis import answers, start_redis
 
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/13"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hookboard.alert_events import RunEnd, Streak
-from hookboard.alert_messages import ScheduleRef, describe_error
-from hookboard.alert_senders import Outgoing, slack_payload
-from hookboard.badge import badge_path, new_badge_token, render_svg
+from hookboard.alerts.events import RunEnd, Streak
+from hookboard.alerts.messages import ScheduleRef, describe_error
+from hookboard.alerts.senders import Outgoing, slack_payload
+from hookboard.services.badge import badge_path, new_badge_token, render_svg
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SCHEDULE = ScheduleRef(id=3, user_id=1, name="nightly <report>")

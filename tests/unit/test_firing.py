@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-from hookboard.firing import first_run_at, plan_firing
+from hookboard.domain.firing import first_run_at, plan_firing
 
 GRACE = timedelta(seconds=30)
 

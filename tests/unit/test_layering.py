@@ -6,7 +6,11 @@ import sys
 
 from tests.support.processes import PROJECT_ROOT
 
-ENGINE_ENTRY_POINTS = ["hookboard.worker_process", "hookboard.ticker_process", "hookboard.jobs"]
+ENGINE_ENTRY_POINTS = [
+    "hookboard.engine.worker",
+    "hookboard.engine.ticker",
+    "hookboard.engine.jobs",
+]
 
 
 def imported_modules(module: str) -> set[str]:

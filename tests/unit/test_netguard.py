@@ -7,7 +7,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 
 import pytest
 
-from hookboard.netguard import (
+from hookboard.net.guard import (
     BlockedAddressError,
     NetPolicy,
     ResolveError,

@@ -8,8 +8,8 @@ import logging
 import pytest
 from redis import Redis
 
-from hookboard.api.client_ip import forwarded_client
-from hookboard.ratelimit import (
+from hookboard.api.middleware.client_ip import forwarded_client
+from hookboard.services.ratelimit import (
     Limit,
     RateLimiter,
     Usage,

@@ -1,5 +1,5 @@
-from hookboard.outbound import RequestFields, merge_request
-from hookboard.redaction import MASK, redact_headers
+from hookboard.core.redaction import MASK, redact_headers
+from hookboard.domain.outbound import RequestFields, merge_request
 
 
 def test_secret_headers_are_masked_and_others_kept():

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hookboard.retry_policy import RetryPolicy, backoff_delay, retry_delay
+from hookboard.domain.retry_policy import RetryPolicy, backoff_delay, retry_delay
 
 
 @pytest.mark.parametrize(

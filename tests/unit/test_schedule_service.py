@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hookboard import idempotency
-from hookboard import schedule_service as service
-from hookboard.netguard import NetPolicy
-from hookboard.redaction import MASK
-from hookboard.schedule_service import InvalidInput
+from hookboard import services as service
+from hookboard.api import idempotency
+from hookboard.core.redaction import MASK
+from hookboard.net.guard import NetPolicy
+from hookboard.services import InvalidInput
 
 STRICT = NetPolicy()
 CONFIG = service.ServiceConfig(policy=STRICT, max_body_bytes=10)

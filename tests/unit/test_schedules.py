@@ -1,4 +1,4 @@
-"""Validation, cron, intervals, once, windows and describe() for hookboard.schedules."""
+"""Validation, cron, intervals, once, windows and describe() for hookboard.domain.schedules."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hookboard import schedules
-from hookboard.schedules import (
+from hookboard.domain import schedules
+from hookboard.domain.schedules import (
     KINDS,
     UNITS,
     ScheduleSpec,

@@ -1,4 +1,4 @@
-"""DST behaviour of hookboard.schedules, in both directions and several zones.
+"""DST behaviour of hookboard.domain.schedules, in both directions and several zones.
 
 Transitions used (2026 unless noted), as tzdata has them:
 
@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hookboard.schedules import ScheduleSpec, next_fire_after, next_fires
+from hookboard.domain.schedules import ScheduleSpec, next_fire_after, next_fires
 
 
 def utc(*args: int) -> datetime:

@@ -1,4 +1,4 @@
-"""Property tests for hookboard.schedules (bounded so the file runs in a few seconds)."""
+"""Property tests for hookboard.domain.schedules (bounded so the file runs in a few seconds)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from croniter import croniter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hookboard.schedules import ScheduleSpec, next_fire_after, next_fires
+from hookboard.domain.schedules import ScheduleSpec, next_fire_after, next_fires
 
 PROPERTY_SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]

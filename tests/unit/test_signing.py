@@ -10,7 +10,12 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from hookboard.signing import generate_secret, sign, signature_header, webhook_headers
+from hookboard.domain.signing import (
+    generate_secret,
+    sign,
+    signature_header,
+    webhook_headers,
+)
 
 BODY = json.dumps({"event": "tick", "n": 1}).encode()
 

@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from hookboard import schedule_service as service
-from hookboard import templating
-from hookboard.attempt import OutboundRequest
-from hookboard.netguard import NetPolicy
-from hookboard.outbound import render_request
-from hookboard.schedule_service import InvalidInput
-from hookboard.templating import TemplateError, TemplateValues
+from hookboard import services as service
+from hookboard.domain import templating
+from hookboard.domain.outbound import render_request
+from hookboard.domain.templating import TemplateError, TemplateValues
+from hookboard.net.attempt import OutboundRequest
+from hookboard.net.guard import NetPolicy
+from hookboard.services import InvalidInput
 
 CONFIG = service.ServiceConfig(policy=NetPolicy(), max_body_bytes=1000)
 VALUES = TemplateValues(

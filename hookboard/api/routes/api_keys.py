@@ -6,11 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from hookboard import accounts
 from hookboard.api.deps import Caller, SessionDep, WriteCaller
 from hookboard.api.errors import not_found
-from hookboard.api.schemas_accounts import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyPublic
+from hookboard.api.schemas.accounts import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyList,
+    ApiKeyPublic,
+)
 from hookboard.models import ApiKey
+from hookboard.services import accounts
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 

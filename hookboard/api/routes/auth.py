@@ -6,16 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 
-from hookboard import accounts
 from hookboard.api.deps import Caller, SessionDep, bearer_token
 from hookboard.api.errors import ApiError
-from hookboard.api.schemas_accounts import (
+from hookboard.api.schemas.accounts import (
     LoginRequest,
     LoginResponse,
     SignupRequest,
     SignupResponse,
     UserPublic,
 )
+from hookboard.services import accounts
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

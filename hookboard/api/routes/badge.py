@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response
 
 from hookboard.api.deps import SessionDep
 from hookboard.api.errors import not_found
-from hookboard.badge import badge_state, render_svg
+from hookboard.services.badge import badge_state, render_svg
 
 router = APIRouter(prefix="/badges", tags=["badges"])
 

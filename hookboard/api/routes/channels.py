@@ -13,9 +13,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from hookboard import alert_channels as channels
-from hookboard import schedule_service as service
-from hookboard.alert_senders import Smtp
+from hookboard import services as service
+from hookboard.alerts.senders import Smtp
 from hookboard.api.deps import Caller, SessionDep, WriteCaller
 from hookboard.api.routes.schedules import (
     Cursor,
@@ -26,13 +25,14 @@ from hookboard.api.routes.schedules import (
     service_errors,
     utcnow,
 )
-from hookboard.api.schemas_channels import (
+from hookboard.api.schemas.channels import (
     ChannelCreate,
     ChannelPage,
     ChannelPublic,
     ChannelTestResult,
     ChannelUpdate,
 )
+from hookboard.services import channels
 from hookboard.settings import get_settings
 
 router = APIRouter(prefix="/notification-channels", tags=["notification channels"])

@@ -5,9 +5,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from hookboard import __version__
-from hookboard.db import get_engine
-from hookboard.health import probe_database, probe_redis
-from hookboard.redis_client import get_redis
+from hookboard.core.db import get_engine
+from hookboard.core.health import probe_database, probe_redis
+from hookboard.core.redis_client import get_redis
 
 router = APIRouter(tags=["health"])
 

@@ -16,9 +16,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from hookboard.api.deps import UNAUTHORIZED_HEADERS
 from hookboard.api.errors import ApiError
-from hookboard.db import get_read_engine
-from hookboard.metrics_collector import metrics_registry
-from hookboard.redis_client import get_redis
+from hookboard.api.metrics_collector import metrics_registry
+from hookboard.core.db import get_read_engine
+from hookboard.core.redis_client import get_redis
 from hookboard.settings import get_settings
 
 router = APIRouter(tags=["operations"], include_in_schema=False)

@@ -14,8 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BeforeValidator
 
-from hookboard import crud, run_actions
-from hookboard import schedule_service as service
+from hookboard import services as service
 from hookboard.api.deps import Caller, SessionDep, WriteCaller
 from hookboard.api.errors import ApiError, not_found
 from hookboard.api.model_response import model_response
@@ -29,9 +28,10 @@ from hookboard.api.schemas import (
     RunStatusName,
     iso_instant,
 )
+from hookboard.core.redis_client import get_redis
+from hookboard.engine.queueing import delivery_queue
 from hookboard.models import RunStatus
-from hookboard.queueing import delivery_queue
-from hookboard.redis_client import get_redis
+from hookboard.services import crud, run_actions
 from hookboard.settings import get_settings
 
 log = logging.getLogger("hookboard.api")

@@ -1,4 +1,4 @@
-"""GET /schedules/export and POST /schedules/import (see hookboard.schedule_io).
+"""GET /schedules/export and POST /schedules/import (see hookboard.services.transfer).
 
 Registered before the /schedules/{schedule_id} routes, which would otherwise
 take "export" for an id.
@@ -11,12 +11,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from hookboard import schedule_io
 from hookboard.api.deps import Caller, SessionDep, WriteCaller
 from hookboard.api.errors import ApiError
 from hookboard.api.routes.schedules import service_config, service_errors, utcnow
-from hookboard.schedule_io import ScheduleDocument
-from hookboard.ticker_wake import wake
+from hookboard.engine.wake import wake
+from hookboard.services import transfer as schedule_io
+from hookboard.services.transfer import ScheduleDocument
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 

@@ -17,8 +17,8 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 
-from hookboard import idempotency, run_actions
-from hookboard import schedule_service as service
+from hookboard import services as service
+from hookboard.api import idempotency
 from hookboard.api.deps import Caller, Principal, SessionDep, WriteCaller
 from hookboard.api.errors import ApiError, not_found, rate_limit_headers_of
 from hookboard.api.schemas import (
@@ -32,10 +32,11 @@ from hookboard.api.schemas import (
     ScheduleUpdate,
     TriggerResponse,
 )
-from hookboard.queueing import delivery_queue
-from hookboard.redis_client import get_redis
+from hookboard.core.redis_client import get_redis
+from hookboard.engine.queueing import delivery_queue
+from hookboard.engine.wake import wake
+from hookboard.services import run_actions
 from hookboard.settings import get_settings
-from hookboard.ticker_wake import wake
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from hookboard import accounts
 from hookboard.api.deps import Caller, SessionDep, WriteCaller
-from hookboard.api.schemas_accounts import PreviousSigningSecret, SigningSecretPublic
+from hookboard.api.schemas.accounts import PreviousSigningSecret, SigningSecretPublic
+from hookboard.services import accounts
 
 router = APIRouter(prefix="/signing-secret", tags=["signing secret"])
 

@@ -12,8 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from hookboard import __version__
-from hookboard import schedule_service as service
+from hookboard import services as service
 from hookboard.api.deps import Caller, SessionDep, WriteCaller
 from hookboard.api.routes.schedules import (
     Cursor,
@@ -32,11 +31,9 @@ from hookboard.api.schemas import (
     TargetTestResult,
     TargetUpdate,
 )
-from hookboard.redaction import redact_headers
+from hookboard.core.redaction import redact_headers
 
 router = APIRouter(prefix="/targets", tags=["targets"])
-
-USER_AGENT = f"Hookboard/{__version__}"  # as the worker sends it
 
 
 def _public(session, target) -> TargetPublic:
@@ -53,19 +50,16 @@ async def test_delivery(body: TargetTest, session: SessionDep, caller: WriteCall
         "timeout_seconds": body.timeout_seconds,
         "follow_redirects": body.follow_redirects,
     }
-    with service_errors():
-        outbound = service.build_test_request(fields, config=config)
-    user_id = caller.user_id
+    now = datetime.now(UTC)
 
-    def load_secrets() -> list[str]:
-        secrets = service.active_signing_secrets(session, user_id=user_id, now=datetime.now(UTC))
-        session.commit()  # end the read transaction before the (slow) request
-        return secrets
+    def prepare() -> tuple:
+        with service_errors():
+            return service.prepare_test_delivery(
+                session, fields, user_id=caller.user_id, config=config, now=now
+            )
 
-    secrets = await run_in_threadpool(load_secrets)
-    outcome = await service.send_test_delivery(
-        outbound, secrets=secrets, config=config, user_agent=USER_AGENT
-    )
+    outbound, secrets = await run_in_threadpool(prepare)
+    outcome = await service.send_test_delivery(outbound, secrets=secrets, config=config)
     return TargetTestResult(
         status_code=outcome.status_code,
         latency_ms=round(outcome.latency_ms, 3),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from hookboard import accounts
+from hookboard.services import accounts
 from hookboard.ui import routes, services
 from hookboard.ui.components.layout import brand, color_mode_toggle
 from hookboard.ui.components.widgets import field

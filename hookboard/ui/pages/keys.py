@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 from pydantic import ValidationError
 
-from hookboard import accounts
-from hookboard.api.schemas_accounts import ApiKeyCreate
+from hookboard.api.schemas.accounts import ApiKeyCreate
+from hookboard.services import accounts
 from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page

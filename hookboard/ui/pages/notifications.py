@@ -1,6 +1,6 @@
 """Notifications: the channels alerts go to (webhook or email); enable, test, delete.
 
-Everything goes through hookboard.alert_channels, as the API's
+Everything goes through hookboard.services.channels, as the API's
 /notification-channels routes do, including the test alert.
 """
 
@@ -10,10 +10,10 @@ from typing import Any
 
 import reflex as rx
 
-from hookboard import alert_channels as channels
-from hookboard import schedule_service as service
-from hookboard.alert_senders import Smtp
+from hookboard import services as service
+from hookboard.alerts.senders import Smtp
 from hookboard.models import NotificationChannel
+from hookboard.services import channels
 from hookboard.settings import get_settings
 from hookboard.ui import format as fmt
 from hookboard.ui import services

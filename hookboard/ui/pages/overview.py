@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-from hookboard import dashboard_queries as queries
+from hookboard.services import dashboard as queries
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page

@@ -6,10 +6,10 @@ from typing import Any
 
 import reflex as rx
 
-from hookboard import crud, run_actions
-from hookboard import schedule_service as service
+from hookboard import services as service
+from hookboard.core.redaction import redact_headers
 from hookboard.models import Attempt, RunStatus
-from hookboard.redaction import redact_headers
+from hookboard.services import crud, run_actions
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page

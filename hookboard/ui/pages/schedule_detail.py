@@ -7,10 +7,10 @@ from typing import Any
 
 import reflex as rx
 
-from hookboard import schedule_service as service
-from hookboard.badge import badge_path
+from hookboard import services as service
+from hookboard.core.redaction import redact_headers
 from hookboard.models import Schedule
-from hookboard.redaction import redact_headers
+from hookboard.services.badge import badge_path
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, schedule_actions, services
 from hookboard.ui.components.layout import page

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from hookboard import schedule_service as service
+from hookboard import services as service
 from hookboard.ui import schedule_transfer as transfer
 from hookboard.ui import services
 from hookboard.ui.state import AuthState

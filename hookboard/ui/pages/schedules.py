@@ -7,8 +7,8 @@ from typing import Any
 
 import reflex as rx
 
-from hookboard import dashboard_queries as queries
-from hookboard import schedule_service as service
+from hookboard import services as service
+from hookboard.services import dashboard as queries
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, schedule_actions, services
 from hookboard.ui.components.layout import page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from hookboard import accounts
+from hookboard.services import accounts
 from hookboard.settings import get_settings
 from hookboard.ui import format as fmt
 from hookboard.ui import services

@@ -1,0 +1,257 @@
+"""The `hookboard` command (`python -m hookboard ...`): operate an installation.
+
+    migrate                          apply database migrations
+    create-user EMAIL                a new account (password prompted, or --password-stdin)
+    create-api-key EMAIL --name N    an API key for that account, printed once
+    worker | ticker                  run one engine process
+    export EMAIL [-o FILE]           the account's schedules as JSON
+    import EMAIL FILE [--dry-run]    create or update schedules from such JSON
+    doctor                           check settings, database, Redis, workers, clock
+
+Every command reads the same settings as the web app (environment or .env).
+Errors are one line on stderr, `hookboard: error: ...`, and exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TextIO
+
+from redis.exceptions import RedisError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, select
+
+from hookboard.core.db import get_engine
+from hookboard.settings import Settings, SettingsError, get_settings
+
+IMPORT_ACTIONS = ("create", "update", "unchanged")
+
+
+class CliError(Exception):
+    """A failure to report in one line."""
+
+
+def say(message: str, stream: TextIO | None = None) -> None:
+    print(message, file=stream or sys.stdout, flush=True)
+
+
+def _session() -> Session:
+    return Session(get_engine(), expire_on_commit=False)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_migrate(_args, settings: Settings) -> None:
+    from hookboard.core.migrate import upgrade_to_head
+
+    upgrade_to_head(settings.effective_database_url)
+    say("hookboard: database is at the newest schema")
+
+
+def _read_password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise CliError("password: the two entries differ")
+    return first
+
+
+def cmd_create_user(args, _settings: Settings) -> None:
+    from hookboard.services import accounts, crud
+
+    try:
+        email = accounts.validate_email(args.email)
+        password = accounts.validate_new_password(_read_password(args))
+    except accounts.InvalidInputError as error:
+        raise CliError(f"{error.field}: {error}") from None
+    with _session() as session:
+        try:
+            user = crud.create_user(session, email=email, password=password)
+            session.commit()
+        except IntegrityError:
+            raise CliError(f"email: an account for {email} already exists") from None
+        say(f"created user {user.id} <{email}>")
+
+
+def _user_id(session: Session, email: str) -> int:
+    from hookboard.models import User
+    from hookboard.services.accounts import normalise_email
+
+    user_id = session.exec(select(User.id).where(User.email == normalise_email(email))).first()
+    if user_id is None:
+        raise CliError(f"email: no account for {email}")
+    return user_id
+
+
+def cmd_create_api_key(args, _settings: Settings) -> None:
+    from hookboard.services import accounts
+
+    with _session() as session:
+        user_id = _user_id(session, args.email)
+        created = accounts.create_api_key(
+            session, user_id=user_id, name=args.name, scope=args.scope
+        )
+    # The key itself on stdout alone, so that `KEY=$(hookboard create-api-key ...)` works.
+    say(f"API key {created.api_key.id} ({args.scope}) for {args.email}; shown once:", sys.stderr)
+    say(created.key)
+
+
+def cmd_worker(_args, _settings: Settings) -> None:
+    from hookboard.engine.worker import main
+
+    main()
+
+
+def cmd_ticker(_args, _settings: Settings) -> None:
+    from hookboard.engine.ticker import main
+
+    main()
+
+
+def cmd_export(args, _settings: Settings) -> None:
+    from hookboard.services.transfer import export_document
+
+    with _session() as session:
+        user_id = _user_id(session, args.email)
+        document = export_document(session, user_id=user_id, include_secrets=args.include_secrets)
+    text = document.model_dump_json(indent=2) + "\n"
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+        return
+    with open(args.output, "w", encoding="utf-8") as file:
+        file.write(text)
+    say(
+        f"exported {len(document.schedules)} schedules, {len(document.targets)} targets", sys.stderr
+    )
+
+
+def _load_json(path: str):
+    try:
+        if path == "-":
+            return json.load(sys.stdin)
+        with open(path, encoding="utf-8") as file:
+            return json.load(file)
+    except OSError as error:
+        raise CliError(f"{path}: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise CliError(f"{path}: not JSON ({error})") from None
+
+
+def cmd_import(args, settings: Settings) -> None:
+    from hookboard import services as service
+    from hookboard.core.redis_client import get_redis
+    from hookboard.engine.queueing import wake_tickers
+    from hookboard.services.transfer import run_import
+
+    document = _load_json(args.file)
+    with _session() as session:
+        user_id = _user_id(session, args.email)
+        try:
+            report = run_import(
+                session,
+                user_id=user_id,
+                document=document,
+                dry_run=args.dry_run,
+                now=datetime.now(UTC),
+                config=service.ServiceConfig.from_settings(settings),
+            )
+        except service.InvalidInput as error:
+            raise CliError(f"{error.field or 'document'}: {error.message}") from None
+        except service.Conflict as error:
+            raise CliError(f"{error.field or 'document'}: {error.message}") from None
+    for item in report.items:
+        changes = f" ({', '.join(item.changes)})" if item.changes else ""
+        say(f"{item.action:9} {item.type:8} {item.name}{changes}")
+    summary = ", ".join(f"{report.count(action)} {action}" for action in IMPORT_ACTIONS)
+    if args.dry_run:
+        say(f"dry run: {summary}; nothing was written")
+        return
+    say(summary)
+    try:
+        wake_tickers(get_redis(), settings.queue_name)
+    except RedisError:
+        say("hookboard: tickers not woken (Redis down); they notice within their idle limit")
+
+
+def cmd_doctor(_args, settings: Settings) -> None:
+    from hookboard.cli.doctor import run_checks
+    from hookboard.core.db import make_engine
+    from hookboard.core.redis_client import make_redis
+
+    engine = make_engine(settings.effective_database_url)
+    try:
+        checks = list(run_checks(settings, engine, make_redis(settings.redis_url)))
+    finally:
+        engine.dispose()
+    for check in checks:
+        say(f"{check.status:4}  {check.name:17} {check.detail}")
+    failed = [check for check in checks if check.status == "fail"]
+    if failed:
+        raise CliError(f"{len(failed)} check(s) failed: {', '.join(c.name for c in failed)}")
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hookboard", description="Operate Hookboard.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+
+    user = commands.add_parser("create-user", help="create an account")
+    user.add_argument("email")
+    user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    user.set_defaults(run=cmd_create_user)
+
+    key = commands.add_parser("create-api-key", help="create an API key (printed once)")
+    key.add_argument("email")
+    key.add_argument("--name", required=True)
+    key.add_argument("--scope", choices=("read", "write"), default="write")
+    key.set_defaults(run=cmd_create_api_key)
+
+    commands.add_parser("worker", help="run a worker").set_defaults(run=cmd_worker)
+    commands.add_parser("ticker", help="run a ticker").set_defaults(run=cmd_ticker)
+
+    export = commands.add_parser("export", help="export an account's schedules as JSON")
+    export.add_argument("email")
+    export.add_argument("-o", "--output", help="file to write (default: stdout)")
+    export.add_argument(
+        "--include-secrets", action="store_true", help="secret header values unmasked (backups)"
+    )
+    export.set_defaults(run=cmd_export)
+
+    imp = commands.add_parser("import", help="create or update schedules from an export")
+    imp.add_argument("email")
+    imp.add_argument("file", help="JSON file, or - for stdin")
+    imp.add_argument("--dry-run", action="store_true", help="report what would change only")
+    imp.set_defaults(run=cmd_import)
+
+    doctor = commands.add_parser("doctor", help="check settings, database, Redis, workers, clock")
+    doctor.set_defaults(run=cmd_doctor)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+        args.run(args, settings)
+    except (SettingsError, CliError) as error:
+        say(f"hookboard: error: {error}", sys.stderr)
+        return 1
+    except OperationalError as error:
+        reason = str(error.orig).splitlines()[0]
+        say(f"hookboard: error: DATABASE_URL: cannot use the database ({reason})", sys.stderr)
+        return 1
+    except RedisError as error:
+        say(f"hookboard: error: REDIS_URL: {type(error).__name__}: {error}", sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,60 @@
+"""Run now and replay: record in the database first, then queue.
+
+Shared by the API and the dashboard. If queueing fails after the commit (Redis
+down), the run's lease runs out and the ticker queues it then, so the caller
+still gets its run id and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from redis.exceptions import RedisError
+from rq import Queue
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from hookboard.engine.queueing import enqueue_runs
+from hookboard.models import Run, Schedule
+from hookboard.services import crud
+
+log = logging.getLogger("hookboard.runs")
+
+
+class GoneError(LookupError):
+    """The schedule or run was deleted meanwhile."""
+
+
+def trigger_now(engine: Engine, queue: Queue, *, schedule_id: int, lease_grace: timedelta) -> int:
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        schedule = session.get(Schedule, schedule_id)
+        if schedule is None:
+            raise GoneError(f"schedule {schedule_id} no longer exists")
+        run = crud.trigger_run(session, schedule=schedule, now=now, lease_until=now + lease_grace)
+        session.commit()
+        run_id = run.id
+    _enqueue(queue, run_id)
+    return run_id
+
+
+def replay(engine: Engine, queue: Queue, *, run_id: int, lease_grace: timedelta) -> int:
+    """Raises crud.NotReplayableError unless the run failed."""
+    with Session(engine) as session:
+        run = session.get(Run, run_id)
+        if run is None:
+            raise GoneError(f"run {run_id} no longer exists")
+        crud.replay_run(session, run=run, lease_until=datetime.now(UTC) + lease_grace)
+        session.commit()
+    _enqueue(queue, run_id)
+    return run_id
+
+
+def _enqueue(queue: Queue, run_id: int) -> None:
+    try:
+        enqueue_runs(queue, [run_id], batch_size=1)
+    except RedisError:
+        log.warning(
+            "run %s recorded but not queued (Redis unavailable); recovery queues it", run_id
+        )
