@@ -27,19 +27,10 @@ from hookboard.alerts.senders import (
 from hookboard.core.secrets import live_secrets
 from hookboard.models import ChannelKind, NotificationChannel
 from hookboard.net.attempt import make_client
-from hookboard.services import (
-    Conflict,
-    InvalidInput,
-    NotFound,
-    Page,
-    ServiceConfig,
-    _page,
-    _page_size,
-    _valid_id,
-    check_text,
-    check_url_allowed,
-    decode_cursor,
-)
+from hookboard.services.config import ServiceConfig
+from hookboard.services.errors import Conflict, InvalidInput, NotFound
+from hookboard.services.fields import check_text, check_url_allowed
+from hookboard.services.pagination import Page, decode_cursor, make_page, page_size, valid_id
 
 MAX_CHANNELS_PER_USER = 20
 MAX_EMAIL_CHARS = 320
@@ -50,7 +41,7 @@ _FIELDS = frozenset({"name", "kind", "url", "email", "enabled"})
 
 
 def get_channel(session: Session, *, user_id: int, channel_id: int) -> NotificationChannel:
-    if not _valid_id(channel_id):
+    if not valid_id(channel_id):
         raise NotFound("notification channel")
     channel = session.exec(
         select(NotificationChannel).where(
@@ -65,13 +56,13 @@ def get_channel(session: Session, *, user_id: int, channel_id: int) -> Notificat
 def list_channels(
     session: Session, *, user_id: int, limit: int | None = None, cursor: str | None = None
 ) -> Page[NotificationChannel]:
-    size = _page_size(limit)
+    size = page_size(limit)
     after = decode_cursor("c", cursor)
     query = select(NotificationChannel).where(NotificationChannel.user_id == user_id)
     if after is not None:
         query = query.where(NotificationChannel.id > after)
     rows = session.exec(query.order_by(NotificationChannel.id).limit(size + 1)).all()
-    return _page(rows, size, "c")
+    return make_page(rows, size, "c")
 
 
 def create_channel(

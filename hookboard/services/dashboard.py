@@ -15,7 +15,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from hookboard.models import Run, RunStatus, Schedule, ScheduleStatus
-from hookboard.services import STATS_SAMPLE_LIMIT, credentials, percentile
+from hookboard.services import credentials
+from hookboard.services.stats import STATS_SAMPLE_LIMIT, percentile
 
 # Outcomes drawn in the runs-per-hour chart; in-flight runs count as "pending".
 CHART_OUTCOMES = ("succeeded", "failed", "retrying", "skipped", "pending")

@@ -8,9 +8,8 @@ import pytest
 
 from hookboard import services as service
 from hookboard.domain import templating
-from hookboard.domain.outbound import render_request
+from hookboard.domain.outbound import OutboundRequest, render_request
 from hookboard.domain.templating import TemplateError, TemplateValues
-from hookboard.net.attempt import OutboundRequest
 from hookboard.net.guard import NetPolicy
 from hookboard.services import InvalidInput
 
@@ -89,7 +88,7 @@ def test_a_saved_schedule_names_the_field_of_a_bad_template():
     ]
     for fields, field in cases:
         with pytest.raises(InvalidInput) as caught:
-            service._check_request_fields(dict(fields), CONFIG)
+            service.check_request_fields(dict(fields), CONFIG)
         assert caught.value.field == field, fields
 
 
@@ -102,7 +101,7 @@ def test_a_templated_url_still_passes_the_address_guard():
 
 def test_targets_are_checked_with_flat_field_names():
     with pytest.raises(InvalidInput) as caught:
-        service._check_request_fields({"body": "{{oops}}"}, CONFIG, flat=True)
+        service.check_request_fields({"body": "{{oops}}"}, CONFIG, flat=True)
     assert caught.value.field == "body"
 
 

@@ -39,6 +39,7 @@ API_KEY_SCOPES = ("read", "write")
 # Enough of a rotated secret to recognise it, far too little to use it.
 SECRET_DISPLAY_CHARS = 10
 MIN_PASSWORD_CHARS = 8
+MAX_API_KEY_NAME_CHARS = 100
 MAX_EMAIL_CHARS = 320
 # A pragmatic check (RFC 5321 lengths, one @, a dotted domain, no spaces or
 # control characters); whether the address receives mail is not ours to know.
@@ -120,6 +121,21 @@ class CreatedApiKey:
 class SigningSecrets:
     current: SigningSecret
     previous: list[SigningSecret]  # rotated out, still signing until their expires_at
+
+
+def clean_api_key_name(value: str) -> str:
+    """An API key's name, stripped of surrounding space; the dashboard, the API
+    and the CLI all hold names to this rule."""
+    value = value.strip()
+    if not value:
+        raise InvalidInputError("name", "name must not be blank")
+    if len(value) > MAX_API_KEY_NAME_CHARS:
+        raise InvalidInputError("name", f"name must be at most {MAX_API_KEY_NAME_CHARS} characters")
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise InvalidInputError("name", "name must not contain control characters")
+    if not is_encodable(value):
+        raise InvalidInputError("name", "name is not valid Unicode text")
+    return value
 
 
 def normalise_email(email: str) -> str:
@@ -295,6 +311,7 @@ def create_api_key(
 ) -> CreatedApiKey:
     if scope not in API_KEY_SCOPES:
         raise ValueError(f"scope must be one of {', '.join(API_KEY_SCOPES)}")
+    name = clean_api_key_name(name)
     issued = new_api_key()
     api_key = ApiKey(
         user_id=user_id,
