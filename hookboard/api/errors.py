@@ -4,6 +4,9 @@
 
 `code` is machine-readable, `message` is for people, `field` names the input at
 fault (dotted path into the JSON body, or the query/path parameter) or is null.
+
+Routes raise `ApiError`, or let a service's error through: `InvalidInput` is a
+422, `NotFound` a 404, `Conflict` a 409 (see `api_error_of`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hookboard.api.allow import AllowedMethods
+from hookboard.services import Conflict, InvalidInput, NotFound, ServiceError
 
 log = logging.getLogger("hookboard.api")
 
@@ -80,6 +84,17 @@ def not_found(what: str = "resource") -> ApiError:
     return ApiError(404, f"{what} not found")
 
 
+def api_error_of(error: ServiceError) -> ApiError | None:
+    """The answer to a service's error; None for one the API does not map (a 500)."""
+    if isinstance(error, InvalidInput):
+        return ApiError(422, error.message, field=error.field)
+    if isinstance(error, NotFound):
+        return not_found(error.what)
+    if isinstance(error, Conflict):
+        return ApiError(409, error.message, code=error.code, field=error.field)
+    return None
+
+
 def error_response(
     status: int, code: str, message: str, field: str | None = None, headers=None
 ) -> JSONResponse:
@@ -118,6 +133,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _api_error(request: Request, error: ApiError):
         headers = {**rate_limit_headers_of(request), **error.headers}
         return error_response(error.status, error.code, error.message, error.field, headers)
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, error: ServiceError):
+        # Routes let the services' errors through, from a threadpool or an
+        # idempotent `produce` too (which releases its key on the way out).
+        answer = api_error_of(error)
+        if answer is None:
+            raise error  # to _unexpected, as any other bug
+        return await _api_error(request, answer)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError):

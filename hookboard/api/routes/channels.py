@@ -15,16 +15,15 @@ from fastapi.concurrency import run_in_threadpool
 
 from hookboard import services as service
 from hookboard.alerts.senders import Smtp
-from hookboard.api.deps import Caller, SessionDep, WriteCaller
-from hookboard.api.routes.schedules import (
+from hookboard.api.common import (
     Cursor,
     IdempotencyKey,
     Limit,
     idempotent,
     service_config,
-    service_errors,
     utcnow,
 )
+from hookboard.api.deps import Caller, SessionDep, WriteCaller
 from hookboard.api.schemas.channels import (
     ChannelCreate,
     ChannelPage,
@@ -53,15 +52,14 @@ def create_channel(
     """A webhook (Slack-compatible JSON) or email (needs SMTP_HOST) channel."""
 
     def produce() -> tuple[int, Any]:
-        with service_errors():
-            channel = channels.create_channel(
-                session,
-                user_id=caller.user_id,
-                fields=body.model_dump(),
-                now=utcnow(),
-                config=service_config(),
-                smtp_configured=_smtp().configured,
-            )
+        channel = channels.create_channel(
+            session,
+            user_id=caller.user_id,
+            fields=body.model_dump(),
+            now=utcnow(),
+            config=service_config(),
+            smtp_configured=_smtp().configured,
+        )
         session.commit()
         return 201, ChannelPublic.of(channel).model_dump(mode="json")
 
@@ -82,8 +80,7 @@ def list_channels(
     cursor: Cursor = None,
 ) -> ChannelPage:
     """Oldest first."""
-    with service_errors():
-        page = channels.list_channels(session, user_id=caller.user_id, limit=limit, cursor=cursor)
+    page = channels.list_channels(session, user_id=caller.user_id, limit=limit, cursor=cursor)
     return ChannelPage(
         items=[ChannelPublic.of(channel) for channel in page.items],
         next_cursor=page.next_cursor,
@@ -92,8 +89,7 @@ def list_channels(
 
 @router.get("/{channel_id}", response_model=ChannelPublic)
 def get_channel(channel_id: int, session: SessionDep, caller: Caller) -> ChannelPublic:
-    with service_errors():
-        channel = channels.get_channel(session, user_id=caller.user_id, channel_id=channel_id)
+    channel = channels.get_channel(session, user_id=caller.user_id, channel_id=channel_id)
     return ChannelPublic.of(channel)
 
 
@@ -101,15 +97,14 @@ def get_channel(channel_id: int, session: SessionDep, caller: Caller) -> Channel
 def update_channel(
     channel_id: int, body: ChannelUpdate, session: SessionDep, caller: WriteCaller
 ) -> ChannelPublic:
-    with service_errors():
-        channel = channels.update_channel(
-            session,
-            user_id=caller.user_id,
-            channel_id=channel_id,
-            changes=body.to_changes(),
-            now=utcnow(),
-            config=service_config(),
-        )
+    channel = channels.update_channel(
+        session,
+        user_id=caller.user_id,
+        channel_id=channel_id,
+        changes=body.to_changes(),
+        now=utcnow(),
+        config=service_config(),
+    )
     session.commit()
     return ChannelPublic.of(channel)
 
@@ -117,8 +112,7 @@ def update_channel(
 @router.delete("/{channel_id}", status_code=204, response_class=Response)
 def delete_channel(channel_id: int, session: SessionDep, caller: WriteCaller) -> None:
     """The channel and any of its alerts still waiting to be sent."""
-    with service_errors():
-        channels.delete_channel(session, user_id=caller.user_id, channel_id=channel_id)
+    channels.delete_channel(session, user_id=caller.user_id, channel_id=channel_id)
     session.commit()
 
 
@@ -126,12 +120,12 @@ def delete_channel(channel_id: int, session: SessionDep, caller: WriteCaller) ->
 async def test_channel(channel_id: int, session: SessionDep, caller: WriteCaller) -> Any:
     """Send a test alert now, the way the worker sends alerts (once, no retries)."""
 
-    def prepare() -> channels.PreparedTestAlert:
-        with service_errors():
-            return channels.prepare_test_alert(
-                session, user_id=caller.user_id, channel_id=channel_id, now=datetime.now(UTC)
-            )
-
-    alert = await run_in_threadpool(prepare)
+    alert = await run_in_threadpool(
+        channels.prepare_test_alert,
+        session,
+        user_id=caller.user_id,
+        channel_id=channel_id,
+        now=datetime.now(UTC),
+    )
     error = await channels.send_test_alert(alert, config=service_config(), smtp=_smtp())
     return ChannelTestResult(ok=error is None, error=error)

@@ -15,18 +15,18 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BeforeValidator
 
 from hookboard import services as service
+from hookboard.api.common import Cursor, Limit
 from hookboard.api.deps import Caller, SessionDep, WriteCaller
 from hookboard.api.errors import ApiError, not_found
 from hookboard.api.model_response import model_response
-from hookboard.api.routes.schedules import Cursor, Limit, service_errors
-from hookboard.api.schemas import (
+from hookboard.api.schemas.common import iso_instant
+from hookboard.api.schemas.runs import (
     AttemptPublic,
     ReplayResponse,
     RunDetail,
     RunPage,
     RunPublic,
     RunStatusName,
-    iso_instant,
 )
 from hookboard.core.redis_client import get_redis
 from hookboard.engine.queueing import delivery_queue
@@ -69,17 +69,16 @@ def list_runs(
     cursor: Cursor = None,
 ) -> Response:
     """Newest first; `since`/`until` bound the instant each run was scheduled for."""
-    with service_errors():
-        page = service.list_runs(
-            session,
-            user_id=caller.user_id,
-            schedule_id=schedule_id,
-            status=status,
-            since=_aware(since, "since"),
-            until=_aware(until, "until"),
-            limit=limit,
-            cursor=cursor,
-        )
+    page = service.list_runs(
+        session,
+        user_id=caller.user_id,
+        schedule_id=schedule_id,
+        status=status,
+        since=_aware(since, "since"),
+        until=_aware(until, "until"),
+        limit=limit,
+        cursor=cursor,
+    )
     # Validated from plain dicts (pydantic-core's fast path), serialised once;
     # zip builds them 4x faster than Row._asdict (and Row._fields is not free).
     names = page.items[0]._fields if page.items else ()
@@ -92,8 +91,7 @@ def list_runs(
 @router.get("/{run_id}", response_model=RunDetail)
 def get_run(run_id: int, session: SessionDep, caller: Caller) -> RunDetail:
     """The run with every attempt: what was sent (secrets masked) and what came back."""
-    with service_errors():
-        run = service.get_run(session, user_id=caller.user_id, run_id=run_id)
+    run = service.get_run(session, user_id=caller.user_id, run_id=run_id)
     attempts = service.run_attempts(session, run=run)
     return RunDetail(
         **RunPublic.of(run).model_dump(), attempts=[AttemptPublic.of(a) for a in attempts]
@@ -103,8 +101,7 @@ def get_run(run_id: int, session: SessionDep, caller: Caller) -> RunDetail:
 @router.post("/{run_id}/replay", status_code=202, response_model=ReplayResponse)
 def replay_run(run_id: int, session: SessionDep, caller: WriteCaller) -> ReplayResponse:
     """One more attempt for a failed run (same run, same webhook-id); 409 otherwise."""
-    with service_errors():
-        run = service.get_run(session, user_id=caller.user_id, run_id=run_id)
+    run = service.get_run(session, user_id=caller.user_id, run_id=run_id)
     if run.status != RunStatus.failed:
         raise _not_replayable(run.status)
     # End this transaction first: on SQLite it holds the write lock the replay needs.

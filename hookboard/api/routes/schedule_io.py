@@ -6,14 +6,14 @@ take "export" for an id.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
 
+from hookboard.api.common import service_config, utcnow
 from hookboard.api.deps import Caller, SessionDep, WriteCaller
 from hookboard.api.errors import ApiError
-from hookboard.api.routes.schedules import service_config, service_errors, utcnow
+from hookboard.api.schemas.schedule_io import ImportedItemOut, ImportReportOut
 from hookboard.engine.wake import wake
 from hookboard.services import transfer as schedule_io
 from hookboard.services.transfer import ScheduleDocument
@@ -33,22 +33,6 @@ def _only(allowed: str):
         )
 
     return wrong_method
-
-
-class ImportedItemOut(BaseModel):
-    type: Literal["target", "schedule"]
-    name: str
-    action: Literal["create", "update", "unchanged"]
-    id: int | None = Field(description="Null for a create in a dry run.")
-    changes: list[str] = Field(description="The fields an update changes.")
-
-
-class ImportReportOut(BaseModel):
-    dry_run: bool = Field(description="True: nothing was written.")
-    created: int
-    updated: int
-    unchanged: int
-    items: list[ImportedItemOut]
 
 
 @router.get("/export", response_model=ScheduleDocument)
@@ -84,15 +68,14 @@ def import_schedules(
     """Create or update targets and schedules by name, all or nothing: one
     invalid item (named in the error's `field`, e.g. `schedules.3.request.url`)
     and nothing is written. Schedules absent from the document are not touched."""
-    with service_errors():
-        report = schedule_io.run_import(
-            session,
-            user_id=caller.user_id,
-            document=document,
-            dry_run=dry_run,
-            now=utcnow(),
-            config=service_config(),
-        )
+    report = schedule_io.run_import(
+        session,
+        user_id=caller.user_id,
+        document=document,
+        dry_run=dry_run,
+        now=utcnow(),
+        config=service_config(),
+    )
     if not dry_run:
         wake()
     return ImportReportOut(

@@ -6,32 +6,27 @@ Every change to a schedule's timing or status wakes the tickers through Redis.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from typing import Annotated, Any, Literal
+from datetime import timedelta
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
-from redis.exceptions import RedisError
+from fastapi import APIRouter, Request, Response
 
 from hookboard import services as service
-from hookboard.api import idempotency
-from hookboard.api.deps import Caller, Principal, SessionDep, WriteCaller
-from hookboard.api.errors import ApiError, not_found, rate_limit_headers_of
-from hookboard.api.schemas import (
+from hookboard.api.common import Cursor, IdempotencyKey, Limit, idempotent, service_config, utcnow
+from hookboard.api.deps import Caller, SessionDep, WriteCaller
+from hookboard.api.errors import not_found
+from hookboard.api.schemas.schedules import (
     PreviewRequest,
     PreviewResponse,
     ScheduleCreate,
     SchedulePage,
     SchedulePublic,
-    ScheduleStatsOut,
     ScheduleStatusName,
     ScheduleUpdate,
     TriggerResponse,
 )
+from hookboard.api.schemas.stats import ScheduleStatsOut
 from hookboard.core.redis_client import get_redis
 from hookboard.engine.queueing import delivery_queue
 from hookboard.engine.wake import wake
@@ -40,93 +35,7 @@ from hookboard.settings import get_settings
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description="Retrying with the same key returns the first answer (kept 24 h).",
-        # The limits idempotency.run_once enforces, stated in the schema too.
-        min_length=1,
-        max_length=idempotency.MAX_KEY_CHARS,
-        # Documented only: run_once's own check gives the clearer message.
-        json_schema_extra={"pattern": "^[ -~]+$"},
-    ),
-]
-Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of a page.")]
 STATS_WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7)}
-
-
-# --------------------------------------------------------------------------- shared helpers
-
-
-@lru_cache
-def service_config() -> service.ServiceConfig:
-    return service.ServiceConfig.from_settings(get_settings())
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@contextmanager
-def service_errors() -> Iterator[None]:
-    """Service errors as the API's one error shape."""
-    try:
-        yield
-    except service.InvalidInput as error:
-        raise ApiError(422, error.message, field=error.field) from None
-    except service.NotFound as error:
-        raise not_found(error.what) from None
-    except service.Conflict as error:
-        raise ApiError(409, error.message, code=error.code, field=error.field) from None
-
-
-def unavailable(message: str) -> ApiError:
-    return ApiError(503, message, code="unavailable")
-
-
-def idempotent(
-    *,
-    caller: Principal,
-    key: str | None,
-    request: Request,
-    payload: Callable[[], Any],
-    produce: Callable[[], tuple[int, Any]],
-) -> JSONResponse:
-    """Run `produce` (-> status, JSON body) at most once per Idempotency-Key.
-
-    `payload` (what a reused key must match) is only computed when a key is
-    given. The body is answered as it is, already JSON: FastAPI would validate
-    it against the route's model again, in one more thread hop."""
-    headers = rate_limit_headers_of(request)
-    if key is None:
-        status, body = produce()
-        return JSONResponse(body, status_code=status, headers=headers)
-    try:
-        stored = idempotency.run_once(
-            get_redis(),
-            namespace=get_settings().queue_name,
-            user_id=caller.user_id,
-            key=key,
-            request_fingerprint=idempotency.fingerprint(
-                request.method, request.url.path, payload()
-            ),
-            produce=produce,
-        )
-    except idempotency.InvalidIdempotencyKey as error:
-        raise ApiError(422, str(error), field="Idempotency-Key") from None
-    except idempotency.IdempotencyKeyReused as error:
-        raise ApiError(
-            422, str(error), code="idempotency_key_reused", field="Idempotency-Key"
-        ) from None
-    except idempotency.IdempotencyInProgress as error:
-        raise ApiError(409, str(error), code="idempotency_in_progress") from None
-    except RedisError:
-        raise unavailable("Idempotency-Key cannot be honoured: Redis is unavailable") from None
-    if stored.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(stored.body, status_code=stored.status, headers=headers)
 
 
 def _public(session, schedule) -> SchedulePublic:
@@ -134,14 +43,10 @@ def _public(session, schedule) -> SchedulePublic:
     return SchedulePublic.of(schedule, last)
 
 
-# --------------------------------------------------------------------------- routes
-
-
 @router.post("/preview", response_model=PreviewResponse)
 def preview(body: PreviewRequest, caller: Caller) -> PreviewResponse:
     """Words for a timing and its next firings after max(starts_at, now), without saving."""
-    with service_errors():
-        result = service.preview_schedule(body.timing_fields(), now=utcnow(), count=body.count)
+    result = service.preview_schedule(body.timing_fields(), now=utcnow(), count=body.count)
     zone = ZoneInfo(body.timezone)
     return PreviewResponse(
         description=result.description,
@@ -161,15 +66,14 @@ def create_schedule(
     """A new schedule; its first firing is planned from now (or `starts_at`)."""
 
     def produce() -> tuple[int, Any]:
-        with service_errors():
-            schedule = service.create_schedule(
-                session,
-                user_id=caller.user_id,
-                fields=body.to_fields(),
-                now=utcnow(),
-                config=service_config(),
-                paused=body.paused,
-            )
+        schedule = service.create_schedule(
+            session,
+            user_id=caller.user_id,
+            fields=body.to_fields(),
+            now=utcnow(),
+            config=service_config(),
+            paused=body.paused,
+        )
         session.commit()
         wake()
         return 201, SchedulePublic.of(schedule, None).model_dump(mode="json")
@@ -192,10 +96,9 @@ def list_schedules(
     cursor: Cursor = None,
 ) -> SchedulePage:
     """Oldest first; follow `next_cursor` until it is null."""
-    with service_errors():
-        page = service.list_schedules(
-            session, user_id=caller.user_id, status=status, limit=limit, cursor=cursor
-        )
+    page = service.list_schedules(
+        session, user_id=caller.user_id, status=status, limit=limit, cursor=cursor
+    )
     last = service.last_runs(session, [schedule.id for schedule in page.items])
     return SchedulePage(
         items=[SchedulePublic.of(s, last.get(s.id)) for s in page.items],
@@ -205,8 +108,7 @@ def list_schedules(
 
 @router.get("/{schedule_id}", response_model=SchedulePublic)
 def get_schedule(schedule_id: int, session: SessionDep, caller: Caller) -> SchedulePublic:
-    with service_errors():
-        schedule = service.get_schedule(session, user_id=caller.user_id, schedule_id=schedule_id)
+    schedule = service.get_schedule(session, user_id=caller.user_id, schedule_id=schedule_id)
     return _public(session, schedule)
 
 
@@ -215,15 +117,14 @@ def update_schedule(
     schedule_id: int, body: ScheduleUpdate, session: SessionDep, caller: WriteCaller
 ) -> SchedulePublic:
     """Change only the fields given; next_run_at is recomputed when the timing changes."""
-    with service_errors():
-        schedule = service.update_schedule(
-            session,
-            user_id=caller.user_id,
-            schedule_id=schedule_id,
-            changes=body.to_changes(),
-            now=utcnow(),
-            config=service_config(),
-        )
+    schedule = service.update_schedule(
+        session,
+        user_id=caller.user_id,
+        schedule_id=schedule_id,
+        changes=body.to_changes(),
+        now=utcnow(),
+        config=service_config(),
+    )
     session.commit()
     wake()
     return _public(session, schedule)
@@ -232,18 +133,16 @@ def update_schedule(
 @router.delete("/{schedule_id}", status_code=204, response_class=Response)
 def delete_schedule(schedule_id: int, session: SessionDep, caller: WriteCaller) -> None:
     """The schedule and its runs and attempts."""
-    with service_errors():
-        service.delete_schedule(session, user_id=caller.user_id, schedule_id=schedule_id)
+    service.delete_schedule(session, user_id=caller.user_id, schedule_id=schedule_id)
     session.commit()
     wake()
 
 
 @router.post("/{schedule_id}/pause", response_model=SchedulePublic)
 def pause_schedule(schedule_id: int, session: SessionDep, caller: WriteCaller) -> SchedulePublic:
-    with service_errors():
-        schedule = service.pause_schedule(
-            session, user_id=caller.user_id, schedule_id=schedule_id, now=utcnow()
-        )
+    schedule = service.pause_schedule(
+        session, user_id=caller.user_id, schedule_id=schedule_id, now=utcnow()
+    )
     session.commit()
     wake()
     return _public(session, schedule)
@@ -252,10 +151,9 @@ def pause_schedule(schedule_id: int, session: SessionDep, caller: WriteCaller) -
 @router.post("/{schedule_id}/resume", response_model=SchedulePublic)
 def resume_schedule(schedule_id: int, session: SessionDep, caller: WriteCaller) -> SchedulePublic:
     """Active again; the next firing is computed from now (missed ones are not made up)."""
-    with service_errors():
-        schedule = service.resume_schedule(
-            session, user_id=caller.user_id, schedule_id=schedule_id, now=utcnow()
-        )
+    schedule = service.resume_schedule(
+        session, user_id=caller.user_id, schedule_id=schedule_id, now=utcnow()
+    )
     session.commit()
     wake()
     return _public(session, schedule)
@@ -270,8 +168,7 @@ def trigger_schedule(
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Run now, whatever the schedule's status: one run, delivered like any other."""
-    with service_errors():
-        service.get_schedule(session, user_id=caller.user_id, schedule_id=schedule_id)
+    service.get_schedule(session, user_id=caller.user_id, schedule_id=schedule_id)
     user_id = caller.user_id
     # End this transaction first: on SQLite it holds the write lock the trigger needs.
     session.commit()
@@ -306,14 +203,13 @@ def schedule_stats(
     window: Literal["24h", "7d"] = "24h",
 ) -> ScheduleStatsOut:
     """Runs of the window by outcome, success rate, latency and fire-lag percentiles."""
-    with service_errors():
-        stats = service.schedule_stats(
-            session,
-            user_id=caller.user_id,
-            schedule_id=schedule_id,
-            window=STATS_WINDOWS[window],
-            now=utcnow(),
-        )
+    stats = service.schedule_stats(
+        session,
+        user_id=caller.user_id,
+        schedule_id=schedule_id,
+        window=STATS_WINDOWS[window],
+        now=utcnow(),
+    )
     return ScheduleStatsOut(
         schedule_id=stats.schedule_id,
         window=window,

@@ -13,17 +13,16 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from hookboard import services as service
-from hookboard.api.deps import Caller, SessionDep, WriteCaller
-from hookboard.api.routes.schedules import (
+from hookboard.api.common import (
     Cursor,
     IdempotencyKey,
     Limit,
     idempotent,
     service_config,
-    service_errors,
     utcnow,
 )
-from hookboard.api.schemas import (
+from hookboard.api.deps import Caller, SessionDep, WriteCaller
+from hookboard.api.schemas.targets import (
     TargetCreate,
     TargetPage,
     TargetPublic,
@@ -52,13 +51,14 @@ async def test_delivery(body: TargetTest, session: SessionDep, caller: WriteCall
     }
     now = datetime.now(UTC)
 
-    def prepare() -> tuple:
-        with service_errors():
-            return service.prepare_test_delivery(
-                session, fields, user_id=caller.user_id, config=config, now=now
-            )
-
-    outbound, secrets = await run_in_threadpool(prepare)
+    outbound, secrets = await run_in_threadpool(
+        service.prepare_test_delivery,
+        session,
+        fields,
+        user_id=caller.user_id,
+        config=config,
+        now=now,
+    )
     outcome = await service.send_test_delivery(outbound, secrets=secrets, config=config)
     return TargetTestResult(
         status_code=outcome.status_code,
@@ -79,14 +79,13 @@ def create_target(
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     def produce() -> tuple[int, Any]:
-        with service_errors():
-            target = service.create_target(
-                session,
-                user_id=caller.user_id,
-                fields=body.model_dump(),
-                now=utcnow(),
-                config=service_config(),
-            )
+        target = service.create_target(
+            session,
+            user_id=caller.user_id,
+            fields=body.model_dump(),
+            now=utcnow(),
+            config=service_config(),
+        )
         session.commit()
         return 201, TargetPublic.of(target, service.TargetUsage()).model_dump(mode="json")
 
@@ -107,8 +106,7 @@ def list_targets(
     cursor: Cursor = None,
 ) -> TargetPage:
     """Oldest first, each with the schedules using it."""
-    with service_errors():
-        page = service.list_targets(session, user_id=caller.user_id, limit=limit, cursor=cursor)
+    page = service.list_targets(session, user_id=caller.user_id, limit=limit, cursor=cursor)
     usage = service.target_usage(session, [target.id for target in page.items])
     return TargetPage(
         items=[TargetPublic.of(target, usage[target.id]) for target in page.items],
@@ -118,8 +116,7 @@ def list_targets(
 
 @router.get("/{target_id}", response_model=TargetPublic)
 def get_target(target_id: int, session: SessionDep, caller: Caller) -> TargetPublic:
-    with service_errors():
-        target = service.get_target(session, user_id=caller.user_id, target_id=target_id)
+    target = service.get_target(session, user_id=caller.user_id, target_id=target_id)
     return _public(session, target)
 
 
@@ -128,15 +125,14 @@ def update_target(
     target_id: int, body: TargetUpdate, session: SessionDep, caller: WriteCaller
 ) -> TargetPublic:
     """Schedules using the target send the new request from their next run on."""
-    with service_errors():
-        target = service.update_target(
-            session,
-            user_id=caller.user_id,
-            target_id=target_id,
-            changes=body.to_changes(),
-            now=utcnow(),
-            config=service_config(),
-        )
+    target = service.update_target(
+        session,
+        user_id=caller.user_id,
+        target_id=target_id,
+        changes=body.to_changes(),
+        now=utcnow(),
+        config=service_config(),
+    )
     session.commit()
     return _public(session, target)
 
@@ -144,6 +140,5 @@ def update_target(
 @router.delete("/{target_id}", status_code=204, response_class=Response)
 def delete_target(target_id: int, session: SessionDep, caller: WriteCaller) -> None:
     """409 `target_in_use`, naming the schedules, while any schedule uses it."""
-    with service_errors():
-        service.delete_target(session, user_id=caller.user_id, target_id=target_id)
+    service.delete_target(session, user_id=caller.user_id, target_id=target_id)
     session.commit()

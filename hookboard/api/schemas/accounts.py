@@ -10,23 +10,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from hookboard.core.whitespace import PYTHON_SPACE
 from hookboard.services.accounts import (
     EMAIL_SCHEMA_PATTERN,
+    MAX_API_KEY_NAME_CHARS,
     MIN_PASSWORD_CHARS,
-    is_encodable,
+    clean_api_key_name,
     validate_email,
     validate_new_password,
 )
-
-
-def _name(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("name must not be blank")
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):
-        raise ValueError("name must not contain control characters")
-    if not is_encodable(value):
-        raise ValueError("name is not valid Unicode text")
-    return value
-
 
 # The patterns are for the schema only; the validators are the rule.
 NOT_BLANK_LINE = rf"^[^\x00-\x1f\x7f]*[^{PYTHON_SPACE}\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
@@ -76,8 +65,8 @@ class LoginResponse(BaseModel):
 class ApiKeyCreate(_Body):
     name: Annotated[
         str,
-        Field(max_length=100, json_schema_extra={"pattern": NOT_BLANK_LINE}),
-        AfterValidator(_name),
+        Field(max_length=MAX_API_KEY_NAME_CHARS, json_schema_extra={"pattern": NOT_BLANK_LINE}),
+        AfterValidator(clean_api_key_name),
     ]
     scope: Literal["read", "write"]
 

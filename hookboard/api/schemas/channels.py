@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from hookboard.api.schemas import Flag, Name, Patch, Strict, Url
+from hookboard.api.schemas.common import Flag, Name, Patch, Strict, Url
 from hookboard.models import NotificationChannel
 
 ChannelKindName = Literal["webhook", "email"]

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import reflex as rx
-from pydantic import ValidationError
 
-from hookboard.api.schemas.accounts import ApiKeyCreate
 from hookboard.services import accounts
 from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page
 from hookboard.ui.components.widgets import confirm, dialog_form_actions, empty_state, field
 from hookboard.ui.state import AuthState
-
-
-def validation_message(error: ValidationError) -> tuple[str, str]:
-    """(field, message) of the first problem, as the API reports it."""
-    first = error.errors()[0]
-    field_name = ".".join(str(part) for part in first.get("loc", ()))
-    return field_name, first.get("msg", "invalid").removeprefix("Value error, ")
 
 
 class KeysState(AuthState):
@@ -73,17 +64,16 @@ class KeysState(AuthState):
         if user_id is None:
             return self._to_login()
         try:
-            body = ApiKeyCreate(name=self.new_name, scope=self.new_scope)
-        except ValidationError as error:
-            self.name_error = validation_message(error)[1]
+            with services.db() as session:
+                created = accounts.create_api_key(
+                    session, user_id=user_id, name=self.new_name, scope=self.new_scope
+                )
+        except accounts.InvalidInputError as error:
+            self.name_error = str(error)
             return rx.toast.error(f"Not created: {self.name_error}")
-        with services.db() as session:
-            created = accounts.create_api_key(
-                session, user_id=user_id, name=body.name, scope=body.scope
-            )
         self.created_key = created.key
         self._refresh(user_id)
-        return rx.toast.success(f"API key {body.name!r} created")
+        return rx.toast.success(f"API key {created.api_key.name!r} created")
 
     @rx.event
     def copy_key(self):
