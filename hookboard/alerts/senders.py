@@ -19,8 +19,9 @@ from typing import Any
 import httpx
 
 from hookboard.alerts.messages import describe_error
+from hookboard.domain.outbound import OutboundRequest
 from hookboard.domain.signing import delivery_headers
-from hookboard.net.attempt import OutboundRequest, send_attempt
+from hookboard.net.attempt import send_attempt
 from hookboard.net.guard import NetPolicy
 from hookboard.settings import Settings
 

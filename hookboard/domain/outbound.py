@@ -3,12 +3,23 @@ with template variables filled in for the attempt."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from hookboard.domain.templating import TemplateValues, has_template, render
-from hookboard.net.attempt import OutboundRequest
 
 DEFAULT_METHOD = "POST"
+
+
+@dataclass(frozen=True)
+class OutboundRequest:
+    """One HTTP request as an attempt sends it (``net.attempt.send_attempt``)."""
+
+    url: str
+    method: str = "POST"
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+    timeout_seconds: float = 30.0
+    follow_redirects: bool = False
 
 
 @dataclass(frozen=True)

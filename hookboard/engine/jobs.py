@@ -8,8 +8,8 @@ from datetime import timedelta
 from hookboard.core.db import get_engine
 from hookboard.core.metrics import MetricsReporter, delivery_counts
 from hookboard.core.redis_client import get_redis
-from hookboard.engine.delivery import Delivered, RetryLater
 from hookboard.engine.queueing import delivery_queue, enqueue_retry
+from hookboard.engine.record import Delivered, RetryLater
 from hookboard.engine.runtime import DeliveryRuntime, RuntimeConfig
 from hookboard.net.guard import NetPolicy
 from hookboard.settings import get_settings

@@ -7,7 +7,7 @@ and returns. A database thread works in rounds: one transaction records every
 attempt that finished since the last round and claims every run id that came
 in, so batches grow with the load instead of transactions multiplying. The
 event loop sends the claimed runs through httpx over aiohttp's connection pool
-(see pinned_transport). The database lease, not RQ's job state, guarantees
+(see net.transport). The database lease, not RQ's job state, guarantees
 that a run whose worker died, or whose ids were never claimed, is delivered
 again.
 """
@@ -27,12 +27,8 @@ import httpx
 from sqlalchemy import Engine
 
 from hookboard.domain.signing import delivery_headers
-from hookboard.engine.delivery import (
-    ClaimedRun,
-    Delivered,
-    RetryLater,
-    record_and_claim,
-)
+from hookboard.engine.claim import ClaimedRun
+from hookboard.engine.record import Delivered, RetryLater, record_and_claim
 from hookboard.net.attempt import make_client, send_attempt
 from hookboard.net.guard import NetPolicy
 

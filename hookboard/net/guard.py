@@ -1,23 +1,20 @@
-"""SSRF guard: decide whether an outbound webhook may reach an address.
+"""SSRF guard: the policy, and whether an outbound webhook may reach an address.
 
 Two layers use it:
 
 * ``check_url`` runs when a job is created or edited. It rejects bad schemes and IP literals
   (in every spelling libc and browsers accept) that point at internal networks.
-* ``resolve_and_check`` / ``aresolve_and_check`` run at delivery time. They resolve the host,
-  refuse if *any* address is forbidden (DNS-rebinding defence), and return the checked addresses
-  so the caller connects to exactly those and never resolves the name again.
+* ``resolve_and_check`` / ``aresolve_and_check`` (in ``resolve``) run at delivery time. They
+  resolve the host, refuse if *any* address is forbidden here (DNS-rebinding defence), and
+  return the checked addresses so the caller connects to exactly those and never resolves
+  the name again.
 """
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import ipaddress
 import re
-import socket
-import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
@@ -27,12 +24,8 @@ import httpx
 
 IPAddress = IPv4Address | IPv6Address
 IPNetwork = IPv4Network | IPv6Network
-# An injected resolver maps a host name to IP address strings (sync or async).
-Resolver = Callable[[str], Iterable[str] | Awaitable[Iterable[str]]]
 
 ALLOWED_SCHEMES = ("http", "https")
-RESOLVE_CACHE_TTL_SECONDS = 5.0
-_RESOLVE_CACHE_MAX_ENTRIES = 10_000
 
 
 class BlockedAddressError(Exception):
@@ -47,10 +40,6 @@ class BlockedAddressError(Exception):
         else:
             message = f"{address} is {reason}"
         super().__init__(message)
-
-
-class ResolveError(Exception):
-    """The host name could not be resolved."""
 
 
 # --- policy -------------------------------------------------------------------------------------
@@ -265,7 +254,7 @@ def _embedded_ipv4(ip: IPv6Address) -> tuple[str, IPv4Address] | None:
     return None
 
 
-def _check_address(ip: IPAddress, host: str, policy: NetPolicy) -> IPAddress:
+def check_address(ip: IPAddress, host: str, policy: NetPolicy) -> IPAddress:
     reason = forbidden_reason(ip)
     if reason is not None and not policy.allows(host, ip):
         raise BlockedAddressError(str(ip), reason, host)
@@ -305,140 +294,4 @@ def check_url(url: str, policy: NetPolicy) -> None:
 def _check_literal(host: str, policy: NetPolicy) -> None:
     ip = parse_ip_literal(host)
     if ip is not None:
-        _check_address(ip, host, policy)
-
-
-# --- delivery-time resolution -------------------------------------------------------------------
-
-_CacheKey = tuple[str, NetPolicy, object]
-_resolve_cache: dict[_CacheKey, tuple[float, tuple[IPAddress, ...]]] = {}
-
-
-def clear_resolve_cache() -> None:
-    _resolve_cache.clear()
-
-
-def resolve_and_check(
-    host: str, port: int, policy: NetPolicy, resolver: Resolver | None = None
-) -> list[IPAddress]:
-    """Resolve ``host`` and return its addresses, refusing if any of them is forbidden."""
-    literal = _literal_or_none(host)
-    if literal is not None:
-        return [_check_address(literal, host, policy)]
-    key = (host.lower(), policy, resolver)
-    cached = _cache_get(key)
-    if cached is not None:
-        return list(cached)
-    if resolver is None:
-        raw = _getaddrinfo(host, port)
-    else:
-        raw = _call_resolver(resolver, host)
-        if inspect.isawaitable(raw):
-            raise TypeError("an async resolver needs aresolve_and_check")
-    return _check_all_and_cache(key, host, raw, policy)
-
-
-async def aresolve_and_check(
-    host: str, port: int, policy: NetPolicy, resolver: Resolver | None = None
-) -> list[IPAddress]:
-    """Async twin of ``resolve_and_check``; the system resolver runs in the default executor."""
-    literal = _literal_or_none(host)
-    if literal is not None:
-        return [_check_address(literal, host, policy)]
-    key = (host.lower(), policy, resolver)
-    cached = _cache_get(key)
-    if cached is not None:
-        return list(cached)
-    if resolver is None:
-        raw = await _agetaddrinfo(host, port)
-    else:
-        raw = _call_resolver(resolver, host)
-        if inspect.isawaitable(raw):
-            raw = await _await_resolver(raw, host)
-    return _check_all_and_cache(key, host, raw, policy)
-
-
-def _literal_or_none(host: str) -> IPAddress | None:
-    try:
-        return parse_ip_literal(host)
-    except ValueError:
-        # Numeric-looking but invalid: libc might still "resolve" it, so never pass it to DNS.
-        raise BlockedAddressError(host, "a malformed numeric address") from None
-
-
-def _cache_get(key: _CacheKey) -> tuple[IPAddress, ...] | None:
-    entry = _resolve_cache.get(key)
-    if entry is None:
-        return None
-    expires_at, addresses = entry
-    if expires_at < time.monotonic():
-        _resolve_cache.pop(key, None)
-        return None
-    return addresses
-
-
-def _check_all_and_cache(
-    key: _CacheKey, host: str, raw: Iterable[str], policy: NetPolicy
-) -> list[IPAddress]:
-    addresses = _parse_resolved(host, raw)
-    for ip in addresses:  # one forbidden address poisons the whole answer
-        _check_address(ip, host, policy)
-    if len(_resolve_cache) >= _RESOLVE_CACHE_MAX_ENTRIES:
-        _resolve_cache.clear()
-    # Only checked answers are cached, so the cache can never let a forbidden address through.
-    _resolve_cache[key] = (time.monotonic() + RESOLVE_CACHE_TTL_SECONDS, tuple(addresses))
-    return addresses
-
-
-def _parse_resolved(host: str, raw: Iterable[str]) -> list[IPAddress]:
-    addresses: list[IPAddress] = []
-    for text in raw:
-        try:
-            ip = ipaddress.ip_address(str(text).split("%", 1)[0])
-        except ValueError:
-            message = f"resolver returned an invalid address for {host}: {text!r}"
-            raise ResolveError(message) from None
-        if ip not in addresses:
-            addresses.append(ip)
-    if not addresses:
-        raise ResolveError(f"{host} has no addresses")
-    return addresses
-
-
-def _call_resolver(resolver: Resolver, host: str) -> Iterable[str] | Awaitable[Iterable[str]]:
-    try:
-        return resolver(host)
-    except (ResolveError, BlockedAddressError):
-        raise
-    except (OSError, UnicodeError) as exc:
-        raise ResolveError(f"cannot resolve {host}: {exc}") from exc
-
-
-async def _await_resolver(pending: Awaitable[Iterable[str]], host: str) -> Iterable[str]:
-    try:
-        return await pending
-    except (ResolveError, BlockedAddressError):
-        raise
-    except (OSError, UnicodeError) as exc:
-        raise ResolveError(f"cannot resolve {host}: {exc}") from exc
-
-
-def _getaddrinfo(host: str, port: int) -> list[str]:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise ResolveError(f"cannot resolve {host}: {_describe(exc)}") from exc
-    return [str(info[4][0]) for info in infos]
-
-
-async def _agetaddrinfo(host: str, port: int) -> list[str]:
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise ResolveError(f"cannot resolve {host}: {_describe(exc)}") from exc
-    return [str(info[4][0]) for info in infos]
-
-
-def _describe(exc: BaseException) -> str:
-    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        check_address(ip, host, policy)

@@ -13,15 +13,12 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from hookboard.domain.outbound import OutboundRequest
 from hookboard.domain.signing import generate_secret, webhook_headers
-from hookboard.net.attempt import (
-    ERROR_CLASSES,
-    AttemptOutcome,
-    OutboundRequest,
-    make_client,
-    send_attempt,
-)
-from hookboard.net.guard import NetPolicy, ResolveError, clear_resolve_cache
+from hookboard.net.attempt import make_client, send_attempt
+from hookboard.net.guard import NetPolicy
+from hookboard.net.outcome import ERROR_CLASSES, AttemptOutcome
+from hookboard.net.resolve import ResolveError, clear_resolve_cache
 from tests.support.receiver import ReceivedRequest, Receiver
 
 OPEN = NetPolicy(allow_private=True)

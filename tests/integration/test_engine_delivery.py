@@ -12,11 +12,12 @@ from redis import Redis
 from sqlmodel import Session, select
 from standardwebhooks.webhooks import Webhook
 
-from hookboard.engine.delivery import Delivered, claim_runs, record_outcomes
+from hookboard.engine.claim import claim_runs
 from hookboard.engine.dispatch import dispatch_due
 from hookboard.engine.queueing import wake_tickers
+from hookboard.engine.record import Delivered, record_outcomes
 from hookboard.models import Schedule, SigningSecret
-from hookboard.net.attempt import AttemptOutcome
+from hookboard.net.outcome import AttemptOutcome
 from tests.support.engine import (
     EngineProcesses,
     attempts_of,

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from hookboard.cli.local_redis import start_redis
-from hookboard.engine.delivery import claim_runs
+from hookboard.engine.claim import claim_runs
 from hookboard.engine.dispatch import dispatch_due, recover_stale_runs
 from hookboard.models import Attempt, Run, RunStatus, Schedule
 from hookboard.services import crud

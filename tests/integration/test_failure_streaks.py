@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from hookboard.engine.delivery import Delivered, claim_runs, record_outcomes
+from hookboard.engine.claim import claim_runs
+from hookboard.engine.record import Delivered, record_outcomes
 from hookboard.models import Alert, NotificationChannel, Schedule
-from hookboard.net.attempt import AttemptOutcome
+from hookboard.net.outcome import AttemptOutcome
 from hookboard.services import crud
 from tests.support.engine import get_schedule, make_schedule, make_user
 

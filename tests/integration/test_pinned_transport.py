@@ -7,8 +7,10 @@ import asyncio
 import httpx
 import pytest
 
-from hookboard.net.attempt import OutboundRequest, make_client, send_attempt
-from hookboard.net.guard import NetPolicy, clear_resolve_cache
+from hookboard.domain.outbound import OutboundRequest
+from hookboard.net.attempt import make_client, send_attempt
+from hookboard.net.guard import NetPolicy
+from hookboard.net.resolve import clear_resolve_cache
 from tests.support.receiver import Receiver
 
 OPEN = NetPolicy(allow_private=True)

@@ -10,12 +10,14 @@ import pytest
 from hookboard.net.guard import (
     BlockedAddressError,
     NetPolicy,
-    ResolveError,
-    aresolve_and_check,
     check_url,
-    clear_resolve_cache,
     forbidden_reason,
     parse_ip_literal,
+)
+from hookboard.net.resolve import (
+    ResolveError,
+    aresolve_and_check,
+    clear_resolve_cache,
     resolve_and_check,
 )
 

@@ -1,18 +1,13 @@
-"""The worker's database side: claim runs before sending, record what came back.
+"""Recording what came back: attempt rows, run transitions and the retries to queue.
 
 Recording a run's final outcome also moves its schedule's failure streak on
-(auto-pause, alerts: see alert_events) in the same transaction.
-
-A claim moves a run to `running` under a lease (its timeout plus a grace).
-Only a run that is pending, due for its retry, or whose lease ran out can be
-claimed, so a duplicate job never sends twice while a delivery is alive;
-if the worker dies, the lease runs out and the ticker queues the run again.
+(auto-pause, alerts: see alerts.events) in the same transaction.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, bindparam, select, text, update
@@ -22,41 +17,17 @@ from hookboard.alerts.events import RunEnd, lock_streaks, record_run_ends
 from hookboard.alerts.messages import describe_error
 from hookboard.core import pg_batch
 from hookboard.core.redaction import redact_headers
-from hookboard.core.secrets import live_secrets_by_user
-from hookboard.domain.outbound import RequestFields, merge_request, render_request
-from hookboard.domain.retry_policy import RetryPolicy, retry_delay
-from hookboard.domain.templating import TemplateValues
-from hookboard.models import Attempt, Run, RunStatus, Schedule, Target
-from hookboard.net.attempt import AttemptOutcome, OutboundRequest
+from hookboard.domain.retry_policy import retry_delay
+from hookboard.engine.claim import ClaimedRun, claim, claimed_runs
+from hookboard.models import Attempt, Run, RunStatus
+from hookboard.net.outcome import AttemptOutcome
 
 runs = Run.__table__
-schedules = Schedule.__table__
-targets = Target.__table__
 attempts = Attempt.__table__
 
 ERROR_MESSAGE_LIMIT = 1000
 REQUEST_BODY_LIMIT = 65536
 _FINAL = frozenset({RunStatus.succeeded, RunStatus.failed})
-# RQ's scheduler can hand a delayed job over a little early.
-RETRY_EARLY_TOLERANCE = timedelta(seconds=1)
-
-
-@dataclass
-class ClaimedRun:
-    run_id: int
-    user_id: int
-    schedule_id: int
-    scheduled_for: datetime
-    attempt_number: int
-    max_attempts: int
-    request: OutboundRequest
-    retry: RetryPolicy
-    secrets: list[str] = field(default_factory=list)
-
-    @property
-    def webhook_id(self) -> str:
-        # The same on every attempt of the run, so receivers can deduplicate.
-        return f"run_{self.run_id}"
 
 
 @dataclass
@@ -68,12 +39,10 @@ class Delivered:
     sent_headers: dict[str, str]
 
 
-def claim_runs(
-    engine: Engine, run_ids: list[int], now: datetime, *, lease_grace: timedelta
-) -> list[ClaimedRun]:
-    with engine.begin() as connection:
-        found = _claim(connection, run_ids, now, lease_grace)
-    return _claimed_runs(*found)
+@dataclass(frozen=True)
+class RetryLater:
+    run_id: int
+    delay_seconds: float
 
 
 def record_and_claim(
@@ -92,180 +61,8 @@ def record_and_claim(
     record = _prepare_record(delivered, now, lease_grace, None)
     with engine.begin() as connection:
         retries = _write_record(connection, record, now) if delivered else []
-        found = _claim(connection, run_ids, now, lease_grace) if run_ids else ([], {})
-    return retries, _claimed_runs(*found)
-
-
-def _claim(
-    connection: Connection, run_ids: list[int], now: datetime, lease_grace: timedelta
-) -> tuple[list, dict[int, list[str]]]:
-    """The claimed rows and their users' active secrets; _claimed_runs builds the runs."""
-    if pg_batch.is_postgres(connection):
-        rows = _claim_postgres(connection, run_ids, now, lease_grace)
-    else:
-        rows = _claim_generic(connection, run_ids, now, lease_grace)
-    if not rows:
-        return [], {}
-    return rows, live_secrets_by_user(connection, {row.user_id for row in rows}, now)
-
-
-def _claimed_runs(rows: list, secrets: dict[int, list[str]]) -> list[ClaimedRun]:
-    return [_claimed(row, secrets.get(row.user_id, [])) for row in rows]
-
-
-_REQUEST_COLUMNS = [
-    schedules.c.url,
-    schedules.c.method,
-    schedules.c.headers,
-    schedules.c.body,
-    schedules.c.timeout_seconds,
-    schedules.c.follow_redirects,
-    schedules.c.backoff,
-    schedules.c.base_delay_seconds,
-    schedules.c.max_delay_seconds,
-    schedules.c.jitter,
-    schedules.c.target_id,
-]
-_TARGET_COLUMNS = ["url", "method", "headers", "body"]
-_target = targets.alias("t")
-
-# One statement: lock what is claimable (skipping runs another worker holds),
-# move it to running under its lease, and return it with its request.
-_PG_CLAIM = text(
-    f"""
-    WITH claimable AS (
-        SELECT id FROM runs
-        WHERE id = ANY(CAST(:ids AS bigint[])) AND (
-            status = '{RunStatus.pending}'
-            OR (status = '{RunStatus.retrying}'
-                AND (next_attempt_at IS NULL OR next_attempt_at <= :retry_cutoff))
-            OR (status = '{RunStatus.running}' AND lease_expires_at < :now))
-        ORDER BY id
-        FOR UPDATE SKIP LOCKED
-    )
-    UPDATE runs AS r
-    SET status = '{RunStatus.running}',
-        lease_expires_at = :now + make_interval(secs => s.timeout_seconds + :grace),
-        started_at = coalesce(r.started_at, :now)
-    FROM claimable AS c, schedules AS s LEFT JOIN targets AS t ON t.id = s.target_id
-    WHERE r.id = c.id AND s.id = r.schedule_id
-    RETURNING r.id, r.user_id, r.schedule_id, r.scheduled_for, r.attempt_count, r.max_attempts,
-        {", ".join(f"s.{column.name}" for column in _REQUEST_COLUMNS)},
-        {", ".join(f"t.{name} AS target_{name}" for name in _TARGET_COLUMNS)}
-    """
-)
-
-
-def _claim_postgres(connection: Connection, run_ids: list[int], now: datetime, grace: timedelta):
-    rows = connection.execute(
-        _PG_CLAIM,
-        {
-            "ids": run_ids,
-            "now": now,
-            "retry_cutoff": now + RETRY_EARLY_TOLERANCE,
-            "grace": grace.total_seconds(),
-        },
-    ).all()
-    return sorted(rows, key=lambda row: row.id)
-
-
-_GENERIC_CLAIM_SELECT = (
-    select(
-        runs.c.id,
-        runs.c.user_id,
-        runs.c.schedule_id,
-        runs.c.scheduled_for,
-        runs.c.status,
-        runs.c.attempt_count,
-        runs.c.max_attempts,
-        runs.c.lease_expires_at,
-        runs.c.next_attempt_at,
-        runs.c.started_at,
-        *_REQUEST_COLUMNS,
-        *(_target.c[name].label(f"target_{name}") for name in _TARGET_COLUMNS),
-    )
-    .select_from(
-        runs.join(schedules, schedules.c.id == runs.c.schedule_id).outerjoin(
-            _target, _target.c.id == schedules.c.target_id
-        )
-    )
-    .where(runs.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(runs.c.id)
-)
-_GENERIC_CLAIM_UPDATE = (
-    update(runs)
-    .where(runs.c.id == bindparam("b_id"))
-    .values(
-        status=RunStatus.running,
-        lease_expires_at=bindparam("b_lease"),
-        started_at=bindparam("b_started"),
-    )
-)
-
-
-def _claim_generic(connection: Connection, run_ids: list[int], now: datetime, grace: timedelta):
-    """SQLite: one writer at a time (BEGIN IMMEDIATE), so select then update."""
-    rows = connection.execute(_GENERIC_CLAIM_SELECT, {"ids": run_ids}).all()
-    claimable = [row for row in rows if _claimable(row, now)]
-    if claimable:
-        connection.execute(
-            _GENERIC_CLAIM_UPDATE,
-            [
-                {
-                    "b_id": row.id,
-                    "b_lease": now + timedelta(seconds=row.timeout_seconds) + grace,
-                    "b_started": row.started_at or now,
-                }
-                for row in claimable
-            ],
-        )
-    return claimable
-
-
-def _claimable(row, now: datetime) -> bool:
-    if row.status == RunStatus.pending:
-        return True
-    if row.status == RunStatus.retrying:
-        return row.next_attempt_at is None or row.next_attempt_at <= now + RETRY_EARLY_TOLERANCE
-    if row.status == RunStatus.running:
-        return row.lease_expires_at is not None and row.lease_expires_at < now
-    return False
-
-
-def _claimed(row, secrets: list[str]) -> ClaimedRun:
-    own = RequestFields(row.url, row.method, row.headers, row.body)
-    target = None
-    if row.target_id is not None:
-        target = RequestFields(
-            row.target_url, row.target_method, row.target_headers, row.target_body
-        )
-    request = merge_request(
-        own, target, timeout_seconds=row.timeout_seconds, follow_redirects=row.follow_redirects
-    )
-    values = TemplateValues(row.id, row.schedule_id, row.scheduled_for, row.attempt_count + 1)
-    return ClaimedRun(
-        run_id=row.id,
-        user_id=row.user_id,
-        schedule_id=row.schedule_id,
-        scheduled_for=row.scheduled_for,
-        attempt_number=row.attempt_count + 1,
-        max_attempts=row.max_attempts,
-        request=render_request(request, values),
-        retry=RetryPolicy(
-            max_attempts=row.max_attempts,
-            backoff=row.backoff,
-            base_delay_seconds=row.base_delay_seconds,
-            max_delay_seconds=row.max_delay_seconds,
-            jitter=row.jitter,
-        ),
-        secrets=secrets,
-    )
-
-
-@dataclass(frozen=True)
-class RetryLater:
-    run_id: int
-    delay_seconds: float
+        found = claim(connection, run_ids, now, lease_grace) if run_ids else ([], {})
+    return retries, claimed_runs(*found)
 
 
 def record_outcomes(
