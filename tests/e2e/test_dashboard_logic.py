@@ -24,8 +24,8 @@ from hookboard.ui import schedule_transfer as transfer
 from hookboard.ui.editor import form as form_rules
 from hookboard.ui.pages.auth import safe_next
 from hookboard.ui.pages.notifications import fields_of as channel_fields
-from hookboard.ui.pages.schedule_detail import badge_links
 from hookboard.ui.pages.targets import parse_header_lines
+from hookboard.ui.schedule_summary import badge_links
 from tests.api.support import new_user
 from tests.support.receiver import Receiver
 

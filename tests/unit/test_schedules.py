@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hookboard.domain import schedules
 from hookboard.domain.schedules import (
     KINDS,
     UNITS,
     ScheduleSpec,
     ScheduleSpecError,
     describe,
+    intervals,
     is_frequent_cron,
     next_fire_after,
     next_fires,
@@ -484,14 +484,14 @@ def test_fixed_interval_hours_are_real_hours():
 
 def test_calendar_interval_computes_k_without_walking_from_the_start(monkeypatch):
     calls = 0
-    real_step = schedules._calendar_step
+    real_step = intervals._calendar_step
 
     def counting_step(*args):
         nonlocal calls
         calls += 1
         return real_step(*args)
 
-    monkeypatch.setattr(schedules, "_calendar_step", counting_step)
+    monkeypatch.setattr(intervals, "_calendar_step", counting_step)
     spec = interval(1, "days", datetime(1950, 1, 1, 9, tzinfo=BERLIN), "Europe/Berlin")
     assert next_fire_after(spec, utc(2026, 5, 5, 12)) == utc(2026, 5, 6, 7)
     assert calls <= 6
