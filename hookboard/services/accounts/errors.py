@@ -1,0 +1,44 @@
+"""The failures of account operations; callers map them to their own answers."""
+
+from __future__ import annotations
+
+
+class AccountError(Exception):
+    pass
+
+
+class InvalidInputError(AccountError, ValueError):
+    """An input breaks a rule; `field` names it. Messages never echo the value."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+class EmailTakenError(AccountError):
+    def __init__(self):
+        super().__init__("an account with this email already exists")
+
+
+class InvalidCredentialsError(AccountError):
+    def __init__(self):
+        # One message for an unknown email and a wrong password.
+        super().__init__("invalid email or password")
+
+
+class ThrottledError(AccountError):
+    """Too many attempts; `retry_after` seconds until the next is counted."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(f"{message}; try again in {retry_after} seconds")
+        self.retry_after = retry_after
+
+
+class LoginThrottledError(ThrottledError):
+    def __init__(self, retry_after: int):
+        super().__init__("too many failed logins", retry_after)
+
+
+class SignupThrottledError(ThrottledError):
+    def __init__(self, retry_after: int):
+        super().__init__("too many sign-ups from this address", retry_after)

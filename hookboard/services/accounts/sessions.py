@@ -1,0 +1,236 @@
+"""Signup, login, logout and password changes, with their throttles and session tokens."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from hookboard.domain.passwords import hash_password, verify_password
+from hookboard.domain.tokens import hash_token, new_session_token
+from hookboard.models import AuthSession, User
+from hookboard.services.accounts.errors import (
+    EmailTakenError,
+    InvalidCredentialsError,
+    InvalidInputError,
+    LoginThrottledError,
+    SignupThrottledError,
+)
+from hookboard.services.accounts.rules import (
+    normalise_email,
+    now_or_utc,
+    validate_email,
+    validate_new_password,
+)
+from hookboard.services.crud import create_user
+from hookboard.services.ratelimit import (
+    RateLimiter,
+    get_limiter,
+    login_failure_limits,
+    signup_limit,
+)
+from hookboard.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    user: User
+    token: str  # shown once
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user_id: int
+    token: str  # shown once
+    expires_at: datetime
+
+
+def _open_session(
+    session: Session, *, user_id: int, now: datetime, settings: Settings
+) -> tuple[str, datetime]:
+    issued = new_session_token()
+    expires_at = now + timedelta(hours=settings.session_ttl_hours)
+    session.add(
+        AuthSession(
+            user_id=user_id, token_hash=issued.token_hash, created_at=now, expires_at=expires_at
+        )
+    )
+    return issued.token, expires_at
+
+
+def _email_taken(session: Session, email: str) -> bool:
+    return session.exec(select(User.id).where(User.email == email)).first() is not None
+
+
+def signup(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    client_ip: str | None = None,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+    limiter: RateLimiter | None = None,
+) -> SignupResult:
+    """A new user (bcrypt password, first signing secret) and a session token.
+
+    Attempts with valid input count per client IP (taken emails too, so the
+    409 cannot be used to list accounts quickly); past the limit,
+    SignupThrottledError."""
+    settings = settings or get_settings()
+    now = now_or_utc(now)
+    email = validate_email(email)
+    validate_new_password(password)
+    _count_signup(limiter or get_limiter(), signup_limit(settings, client_ip=client_ip))
+    taken = _email_taken(session, email)
+    # End the read before bcrypt runs: on SQLite an open transaction holds the
+    # write lock, and hashing takes a good fraction of a second.
+    session.rollback()
+    if taken:
+        raise EmailTakenError()
+    try:
+        user = create_user(session, email=email, password=password)
+        token, expires_at = _open_session(session, user_id=user.id, now=now, settings=settings)
+        session.commit()
+    except IntegrityError:
+        # Another signup for this email won the race: the unique index decides.
+        session.rollback()
+        raise EmailTakenError() from None
+    return SignupResult(user=user, token=token, expires_at=expires_at)
+
+
+def _count_signup(limiter: RateLimiter, limit) -> None:
+    if limit is None:
+        return
+    verdict = limiter.hit(limit)
+    if verdict is not None and not verdict.allowed:  # None: Redis down, let it through
+        raise SignupThrottledError(verdict.report.retry_after(limiter.clock()))
+
+
+@lru_cache(maxsize=1)
+def _dummy_password_hash() -> str:
+    # Verified against when the email is unknown, so both failures cost one bcrypt.
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def login(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    client_ip: str | None,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+    limiter: RateLimiter | None = None,
+) -> LoginResult:
+    """A new session token for the right password; failures are counted and throttled."""
+    settings = settings or get_settings()
+    limiter = limiter or get_limiter()
+    now = now_or_utc(now)
+    email = normalise_email(email)
+    by_email, by_ip = login_failure_limits(settings, email=email, client_ip=client_ip)
+    buckets = [limit for limit in (by_email, by_ip) if limit is not None]
+
+    _refuse_if_throttled(limiter, buckets)
+
+    row = session.exec(
+        select(User.id, User.password_hash, User.is_active).where(User.email == email)
+    ).first()
+    session.rollback()  # no transaction (nor SQLite lock) held during bcrypt
+    matches = verify_password(password, row.password_hash if row else _dummy_password_hash())
+    if row is None or not matches or not row.is_active:
+        limiter.hit(*buckets)
+        raise InvalidCredentialsError()
+
+    limiter.clear(by_email)
+    token, expires_at = _open_session(session, user_id=row.id, now=now, settings=settings)
+    session.commit()
+    return LoginResult(user_id=row.id, token=token, expires_at=expires_at)
+
+
+def _refuse_if_throttled(limiter: RateLimiter, buckets: list) -> None:
+    """LoginThrottledError when a failed-login bucket is used up (Redis down: never)."""
+    blocked = [usage for usage in limiter.peek(*buckets) or [] if usage.exhausted]
+    if blocked:
+        clock = limiter.clock()
+        raise LoginThrottledError(max(usage.retry_after(clock) for usage in blocked))
+
+
+def logout(session: Session, *, token: str, now: datetime | None = None) -> bool:
+    """Revoke a session token; False when it is unknown or already revoked."""
+    auth = session.exec(
+        select(AuthSession).where(AuthSession.token_hash == hash_token(token))
+    ).first()
+    if auth is None or auth.revoked_at is not None:
+        session.rollback()
+        return False
+    auth.revoked_at = now_or_utc(now)
+    session.add(auth)
+    session.commit()
+    return True
+
+
+def change_password(
+    session: Session,
+    *,
+    user_id: int,
+    current_password: str,
+    new_password: str,
+    keep_token: str | None = None,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+    limiter: RateLimiter | None = None,
+) -> int:
+    """Set a new password when the current one matches; returns how many sessions ended.
+
+    Every other session of the user is revoked (the one whose token is
+    `keep_token`, the caller's own, stays signed in): whoever knew the old
+    password, or holds a session opened with it, is signed out. API keys are
+    separate credentials and keep working; revoke them on their own.
+    A wrong current password counts as a failed login for the user's email, so
+    a stolen session cannot guess the password faster than the login form can;
+    past the limit, LoginThrottledError.
+    Raises InvalidInputError on `new_password` or `current_password`."""
+    try:
+        validate_new_password(new_password)
+    except InvalidInputError as error:
+        raise InvalidInputError("new_password", str(error)) from None
+    user_row = session.exec(
+        select(User.password_hash, User.email).where(User.id == user_id)
+    ).first()
+    session.rollback()  # no transaction (nor SQLite lock) held during bcrypt
+    if user_row is None:
+        raise InvalidInputError("current_password", "the current password is not right")
+    limiter = limiter or get_limiter()
+    by_email, _ = login_failure_limits(
+        settings or get_settings(), email=user_row.email, client_ip=None
+    )
+    _refuse_if_throttled(limiter, [by_email])
+    if not verify_password(current_password, user_row.password_hash):
+        limiter.hit(by_email)
+        raise InvalidInputError("current_password", "the current password is not right")
+    new_hash = hash_password(new_password)
+    now = now_or_utc(now)
+    user = session.get(User, user_id)
+    user.password_hash = new_hash
+    user.updated_at = now
+    session.add(user)
+    others = select(AuthSession).where(
+        AuthSession.user_id == user_id,
+        col(AuthSession.revoked_at).is_(None),
+        col(AuthSession.expires_at) > now,
+    )
+    if keep_token:
+        others = others.where(AuthSession.token_hash != hash_token(keep_token))
+    revoked = 0
+    for auth in session.exec(others).all():
+        auth.revoked_at = now
+        session.add(auth)
+        revoked += 1
+    session.commit()
+    return revoked

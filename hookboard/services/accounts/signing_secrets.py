@@ -1,0 +1,78 @@
+"""The signing secret: read it with the previous one still in its grace period, rotate it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from hookboard.core.secrets import live_secret_rows
+from hookboard.domain.signing import generate_secret
+from hookboard.models import SigningSecret, User
+from hookboard.services.accounts.rules import now_or_utc
+from hookboard.settings import Settings, get_settings
+
+# Enough of a rotated secret to recognise it, far too little to use it.
+SECRET_DISPLAY_CHARS = 10
+
+
+@dataclass(frozen=True)
+class SigningSecrets:
+    current: SigningSecret
+    previous: list[SigningSecret]  # rotated out, still signing until their expires_at
+
+
+def _split(secrets_: list[SigningSecret]) -> tuple[SigningSecret | None, list[SigningSecret]]:
+    current = next((s for s in secrets_ if s.expires_at is None), None)
+    return current, [s for s in secrets_ if s.expires_at is not None]
+
+
+def _lock_user(session: Session, user_id: int) -> None:
+    # Serialises rotations of one user on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
+    session.exec(select(User.id).where(User.id == user_id).with_for_update()).first()
+
+
+def get_signing_secrets(
+    session: Session, *, user_id: int, now: datetime | None = None
+) -> SigningSecrets:
+    """The current secret and the rotated ones still in their grace period."""
+    now = now_or_utc(now)
+    current, previous = _split(live_secret_rows(session, user_id, now))
+    if current is None:
+        # Every user gets one at signup; mend a missing one rather than fail.
+        _lock_user(session, user_id)
+        current, previous = _split(live_secret_rows(session, user_id, now))
+        if current is None:
+            current = SigningSecret(user_id=user_id, secret=generate_secret(), created_at=now)
+            session.add(current)
+            session.commit()
+    return SigningSecrets(current=current, previous=previous)
+
+
+def rotate_signing_secret(
+    session: Session,
+    *,
+    user_id: int,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+) -> SigningSecrets:
+    """A new current secret; the old one keeps signing for SIGNING_SECRET_GRACE_HOURS."""
+    settings = settings or get_settings()
+    now = now_or_utc(now)
+    _lock_user(session, user_id)
+    grace_until = now + timedelta(hours=settings.signing_secret_grace_hours)
+    for secret in live_secret_rows(session, user_id, now):
+        if secret.expires_at is None:
+            secret.expires_at = grace_until
+            session.add(secret)
+    current = SigningSecret(user_id=user_id, secret=generate_secret(), created_at=now)
+    session.add(current)
+    session.flush()
+    previous = [s for s in live_secret_rows(session, user_id, now) if s.id != current.id]
+    session.commit()
+    return SigningSecrets(current=current, previous=previous)
+
+
+def secret_display_prefix(secret: str) -> str:
+    return secret[:SECRET_DISPLAY_CHARS]
