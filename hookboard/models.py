@@ -14,6 +14,13 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from hookboard.domain.limits import (
+    MAX_CRON_CHARS,
+    MAX_NAME_CHARS,
+    MAX_TIMEZONE_CHARS,
+    MAX_URL_CHARS,
+)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -145,8 +152,8 @@ class Target(SQLModel, table=True):
 
     id: int | None = _big_pk()
     user_id: int = _fk("users.id")
-    name: str = Field(max_length=200)
-    url: str = Field(max_length=2048)
+    name: str = Field(max_length=MAX_NAME_CHARS)
+    url: str = Field(max_length=MAX_URL_CHARS)
     method: str = Field(max_length=10, default="POST")
     headers: dict[str, str] = _json({})
     body: str | None = Field(default=None, sa_column=Column(Text))
@@ -169,13 +176,13 @@ class Schedule(SQLModel, table=True):
 
     id: int | None = _big_pk()
     user_id: int = _fk("users.id")
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=MAX_NAME_CHARS)
     status: str = Field(max_length=16, default=ScheduleStatus.active)
     paused_reason: str | None = Field(default=None, max_length=500)
 
     kind: str = Field(max_length=16)
-    cron: str | None = Field(default=None, max_length=200)
-    timezone: str = Field(max_length=64, default="UTC")
+    cron: str | None = Field(default=None, max_length=MAX_CRON_CHARS)
+    timezone: str = Field(max_length=MAX_TIMEZONE_CHARS, default="UTC")
     every: int | None = None
     unit: str | None = Field(default=None, max_length=16)
     run_at: datetime | None = None
@@ -187,7 +194,7 @@ class Schedule(SQLModel, table=True):
         default=None,
         sa_column=Column(BigInteger, ForeignKey("targets.id"), nullable=True, index=True),
     )
-    url: str | None = Field(default=None, max_length=2048)
+    url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
     method: str | None = Field(default=None, max_length=10)
     headers: dict[str, str] = _json({})
     body: str | None = Field(default=None, sa_column=Column(Text))
@@ -266,7 +273,7 @@ class Attempt(SQLModel, table=True):
     error_message: str | None = Field(default=None, max_length=1000)
     status_code: int | None = None
     request_method: str = Field(max_length=10)
-    request_url: str = Field(max_length=2048)
+    request_url: str = Field(max_length=MAX_URL_CHARS)
     request_headers: dict[str, str] = _json({})
     request_body: str | None = Field(default=None, sa_column=Column(Text))
     response_headers: dict[str, str] = _json({})
@@ -281,9 +288,9 @@ class NotificationChannel(SQLModel, table=True):
 
     id: int | None = _big_pk()
     user_id: int = _fk("users.id")
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=MAX_NAME_CHARS)
     kind: str = Field(max_length=16)
-    url: str | None = Field(default=None, max_length=2048)
+    url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
     email: str | None = Field(default=None, max_length=320)
     enabled: bool = True
     created_at: datetime = Field(default_factory=utcnow)

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hookboard.domain.limits import RANGES
+
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "please-change"}
 SECRET_KEY_FILE = "secret_key"
 
@@ -43,7 +45,9 @@ class Settings(BaseSettings):
         "", description="Comma-separated hosts or CIDRs allowed although private."
     )
     response_excerpt_bytes: int = Field(65536, ge=0, le=10_485_760)
-    default_timeout_seconds: float = Field(30, ge=1, le=1800)
+    default_timeout_seconds: float = Field(
+        30, ge=RANGES["timeout_seconds"][0], le=RANGES["timeout_seconds"][1]
+    )
     signing_secret_grace_hours: float = Field(24, ge=0)
     queue_name: str = Field("hookboard", description="RQ queue (and key prefix) name.")
     misfire_grace_seconds: float = Field(

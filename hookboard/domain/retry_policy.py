@@ -5,8 +5,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-BACKOFFS = ("fixed", "linear", "exponential")
-
 
 @dataclass(frozen=True)
 class RetryPolicy:

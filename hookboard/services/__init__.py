@@ -26,7 +26,6 @@ from hookboard.services.errors import (
 from hookboard.services.fields import (
     DEFAULT_METHOD,
     FIELD_PATHS,
-    HTTP_METHODS,
     MAX_HEADER_NAME_CHARS,
     MAX_HEADER_VALUE_CHARS,
     MAX_HEADERS,
@@ -63,7 +62,6 @@ from hookboard.services.runs import (
     runs_query,
 )
 from hookboard.services.schedule_rules import (
-    MAX_AUTO_PAUSE_AFTER,
     SCHEDULE_COLUMNS,
     TIMING_FIELDS,
 )
@@ -103,8 +101,6 @@ __all__ = [
     "DEFAULT_METHOD",
     "DEFAULT_PAGE_SIZE",
     "FIELD_PATHS",
-    "HTTP_METHODS",
-    "MAX_AUTO_PAUSE_AFTER",
     "MAX_HEADERS",
     "MAX_HEADER_NAME_CHARS",
     "MAX_HEADER_VALUE_CHARS",

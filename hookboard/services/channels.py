@@ -29,7 +29,7 @@ from hookboard.models import ChannelKind, NotificationChannel
 from hookboard.net.attempt import make_client
 from hookboard.services.config import ServiceConfig
 from hookboard.services.errors import Conflict, InvalidInput, NotFound
-from hookboard.services.fields import check_text, check_url_allowed
+from hookboard.services.fields import check_name, check_url_allowed
 from hookboard.services.pagination import Page, decode_cursor, make_page, page_size, valid_id
 
 MAX_CHANNELS_PER_USER = 20
@@ -135,12 +135,7 @@ def _check_fields(fields: dict[str, Any], config: ServiceConfig) -> None:
         if name not in _FIELDS:
             raise InvalidInput(name, "unknown field")
     if "name" in fields:
-        name = fields["name"]
-        if not isinstance(name, str) or not name.strip():
-            raise InvalidInput("name", "a name is required")
-        fields["name"] = check_text(name.strip(), "name")
-        if len(fields["name"]) > 200:
-            raise InvalidInput("name", "must be at most 200 characters")
+        fields["name"] = check_name(fields["name"])
     if fields.get("url") is not None:
         fields["url"] = check_url_allowed(fields["url"], config.policy, "url")
     if fields.get("email") is not None:

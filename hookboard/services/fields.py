@@ -4,16 +4,17 @@ text, URL, method, headers, body and their templates."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from hookboard.core.redaction import MASK, is_secret_header
 from hookboard.domain import templating
+from hookboard.domain.limits import HTTP_METHODS, MAX_NAME_CHARS, MAX_URL_CHARS, RANGES
 from hookboard.net.guard import BlockedAddressError, NetPolicy, check_url
 from hookboard.services.config import ServiceConfig
 from hookboard.services.errors import InvalidInput
-
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-
 
 DEFAULT_METHOD = "POST"
 
@@ -65,14 +66,30 @@ def check_text(value: str, field: str) -> str:
     return value
 
 
+def ranged(kind: type, field: str) -> Any:
+    """`kind` within RANGES[field], for the pydantic models of the API and the import document."""
+    low, high = RANGES[field]
+    return Annotated[kind, Field(ge=low, le=high)]
+
+
+def check_name(name: Any, field: str = "name") -> str:
+    """A schedule's, target's or channel's name: non-blank text, stripped, bounded."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput(field, "a name is required")
+    name = check_text(name.strip(), field)
+    if len(name) > MAX_NAME_CHARS:
+        raise InvalidInput(field, f"must be at most {MAX_NAME_CHARS} characters")
+    return name
+
+
 def check_url_allowed(url: str, policy: NetPolicy, field: str = "request.url") -> str:
     """http/https only, and no IP literal the delivery guard would refuse."""
     if not isinstance(url, str) or not url.strip():
         raise InvalidInput(field, "a URL is required")
     url = url.strip()
     check_text(url, field)
-    if len(url) > 2048:
-        raise InvalidInput(field, "must be at most 2048 characters")
+    if len(url) > MAX_URL_CHARS:
+        raise InvalidInput(field, f"must be at most {MAX_URL_CHARS} characters")
     try:
         check_url(url, policy)
     except BlockedAddressError as error:
@@ -171,7 +188,19 @@ def check_templated_url(url: str, policy: NetPolicy, field: str = "request.url")
         sample = templating.check_url_template(url)
     except templating.TemplateError as error:
         raise InvalidInput(field, str(error)) from None
-    if len(url) > 2048:
-        raise InvalidInput(field, "must be at most 2048 characters")
+    if len(url) > MAX_URL_CHARS:
+        raise InvalidInput(field, f"must be at most {MAX_URL_CHARS} characters")
     check_url_allowed(sample, policy, field)
     return url
+
+
+def utc_instant(value: datetime) -> datetime:
+    """An aware date-time as UTC, within the years every database stores (a ValueError,
+    for pydantic, otherwise): the API and the import document hold instants to it."""
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("date-time out of range") from None
+    if not 1900 <= value.year <= 9000:
+        raise ValueError("date-time must be between the years 1900 and 9000")
+    return value

@@ -9,6 +9,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hookboard.domain.firing import first_run_at, spec_for
+from hookboard.domain.limits import (
+    CHOICES,
+    MAX_CRON_CHARS,
+    MAX_STORED_EVERY,
+    MAX_TIMEZONE_CHARS,
+    RANGES,
+)
 from hookboard.domain.schedules import (
     ScheduleSpecError,
     validate,
@@ -17,10 +24,7 @@ from hookboard.models import (
     Schedule,
 )
 from hookboard.services.errors import InvalidInput
-from hookboard.services.fields import api_field, check_text
-
-MAX_AUTO_PAUSE_AFTER = 1000  # failed runs in a row; 0 turns auto-pause off
-
+from hookboard.services.fields import api_field, check_name, check_text
 
 TIMING_FIELDS = ("kind", "cron", "timezone", "every", "unit", "run_at", "starts_at", "ends_at")
 
@@ -77,20 +81,7 @@ _NON_NULL = frozenset(
 )
 
 
-_CHOICES = {
-    "backoff": ("fixed", "linear", "exponential"),
-    "misfire": ("coalesce", "skip"),
-    "overlap": ("skip", "allow"),
-}
-
-
-_RANGES = {
-    "timeout_seconds": (1, 1800),
-    "max_attempts": (1, 20),
-    "base_delay_seconds": (0, 86_400),
-    "max_delay_seconds": (0, 604_800),
-    "auto_pause_after": (0, MAX_AUTO_PAUSE_AFTER),
-}
+_MAX_CHARS = {"timezone": MAX_TIMEZONE_CHARS, "cron": MAX_CRON_CHARS}
 
 
 def check_schedule_scalars(fields: dict[str, Any]) -> None:
@@ -101,16 +92,11 @@ def check_schedule_scalars(fields: dict[str, Any]) -> None:
         if value is None and name in _NON_NULL:
             raise InvalidInput(api_field(name), "must not be null")
     if "name" in fields:
-        name = fields["name"]
-        if not isinstance(name, str) or not name.strip():
-            raise InvalidInput("name", "a name is required")
-        fields["name"] = check_text(name.strip(), "name")
-        if len(fields["name"]) > 200:
-            raise InvalidInput("name", "must be at most 200 characters")
-    for name, choices in _CHOICES.items():
+        fields["name"] = check_name(fields["name"])
+    for name, choices in CHOICES.items():
         if name in fields and fields[name] not in choices:
             raise InvalidInput(api_field(name), f"must be one of {', '.join(choices)}")
-    for name, (low, high) in _RANGES.items():
+    for name, (low, high) in RANGES.items():
         value = fields.get(name)
         if value is None:
             continue
@@ -122,14 +108,14 @@ def check_schedule_scalars(fields: dict[str, Any]) -> None:
             raise InvalidInput(api_field(name), "must be a number")
         if not low <= value <= high:
             raise InvalidInput(api_field(name), f"must be between {low} and {high}")
-    for name in ("timezone", "cron"):
+    for name, max_chars in _MAX_CHARS.items():
         if isinstance(fields.get(name), str):
             check_text(fields[name], name)
-            if len(fields[name]) > (64 if name == "timezone" else 200):
-                raise InvalidInput(name, "is too long")
+            if len(fields[name]) > max_chars:
+                raise InvalidInput(name, f"must be at most {max_chars} characters")
     every = fields.get("every")
-    if every is not None and isinstance(every, int) and not 1 <= every <= 2**31 - 1:
-        raise InvalidInput("every", "must be between 1 and 2147483647")
+    if every is not None and isinstance(every, int) and not 1 <= every <= MAX_STORED_EVERY:
+        raise InvalidInput("every", f"must be between 1 and {MAX_STORED_EVERY}")
     for name in ("run_at", "starts_at", "ends_at"):
         value = fields.get(name)
         if value is not None:

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from hookboard.core.secrets import live_secrets
 from hookboard.domain import templating
+from hookboard.domain.limits import RANGES
 from hookboard.domain.outbound import OutboundRequest
 from hookboard.domain.signing import delivery_headers
 from hookboard.net.attempt import make_client, send_attempt
@@ -27,8 +28,9 @@ def build_test_request(fields: dict[str, Any], *, config: ServiceConfig) -> Outb
     fields.setdefault("headers", {})
     check_request_fields(fields, config)
     timeout = fields.get("timeout_seconds") or config.default_timeout_seconds
-    if not 1 <= timeout <= 1800:
-        raise InvalidInput("timeout_seconds", "must be between 1 and 1800")
+    low, high = RANGES["timeout_seconds"]  # a schedule's bound
+    if not low <= timeout <= high:
+        raise InvalidInput("timeout_seconds", f"must be between {low} and {high}")
     # Template variables get sample values (run_id 1, attempt 1, ...).
     sample = templating.SAMPLE_VALUES
     return OutboundRequest(

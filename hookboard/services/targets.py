@@ -19,8 +19,8 @@ from hookboard.services.config import ServiceConfig
 from hookboard.services.errors import Conflict, InvalidInput, NotFound
 from hookboard.services.fields import (
     DEFAULT_METHOD,
+    check_name,
     check_request_fields,
-    check_text,
     keep_masked_secrets,
 )
 from hookboard.services.pagination import Page, decode_cursor, make_page, page_size, valid_id
@@ -55,12 +55,7 @@ def _check_target_fields(fields: dict[str, Any], config: ServiceConfig) -> None:
         if name in fields and fields[name] is None:
             raise InvalidInput(name, "must not be null")
     if "name" in fields:
-        name = fields["name"]
-        if not isinstance(name, str) or not name.strip():
-            raise InvalidInput("name", "a name is required")
-        fields["name"] = check_text(name.strip(), "name")
-        if len(fields["name"]) > 200:
-            raise InvalidInput("name", "must be at most 200 characters")
+        fields["name"] = check_name(fields["name"])
     check_request_fields(fields, config, flat=True)
 
 

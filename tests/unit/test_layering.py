@@ -89,6 +89,15 @@ def test_the_engine_loads_neither_reflex_nor_the_ui_nor_the_api():
         assert not {m for m in modules if m.startswith(("hookboard.ui", "hookboard.api"))}
 
 
-def test_settings_import_nothing_from_hookboard():
+def test_settings_import_only_the_limits():
+    """Settings load first everywhere; they may read the shared bounds and nothing else."""
     modules = imported_modules("hookboard.settings")
-    assert {m for m in modules if m.startswith("hookboard.")} == {"hookboard.settings"}
+    assert {m for m in modules if m.startswith("hookboard.")} == {
+        "hookboard.settings",
+        "hookboard.domain",
+        "hookboard.domain.limits",
+    }
+
+
+def test_the_limits_import_nothing():
+    assert imports_of(PACKAGE / "domain" / "limits.py") == [(7, "__future__")]

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hookboard.domain.limits import INTERVAL_UNITS as UNITS
+from hookboard.domain.limits import SCHEDULE_KINDS as KINDS
 from hookboard.domain.schedules import (
-    KINDS,
-    UNITS,
     ScheduleSpec,
     ScheduleSpecError,
     describe,

@@ -10,7 +10,6 @@ secret-looking headers (`Authorization`, `X-Api-Key`, ...) as "***"; sending
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -28,7 +27,9 @@ from pydantic import (
 
 from hookboard import services as service
 from hookboard.core.whitespace import UNICODE_SPACE
+from hookboard.domain.limits import HTTP_METHODS, MAX_NAME_CHARS, MAX_URL_CHARS
 from hookboard.services import MAX_ID, InvalidInput
+from hookboard.services.fields import ranged, utc_instant
 
 
 def clean_text(value: str) -> str:
@@ -36,16 +37,6 @@ def clean_text(value: str) -> str:
         return service.check_text(value, "")
     except InvalidInput as error:
         raise ValueError(error.message) from None
-
-
-def _utc(value: datetime) -> datetime:
-    try:
-        value = value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("date-time out of range") from None
-    if not 1900 <= value.year <= 9000:
-        raise ValueError("date-time must be between the years 1900 and 9000")
-    return value
 
 
 _NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
@@ -75,7 +66,7 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 NOT_BLANK = rf"^[^\x00]*[^{UNICODE_SPACE}\x00][^\x00]*$"
 Name = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_CHARS),
     AfterValidator(clean_text),
     Field(json_schema_extra={"pattern": NOT_BLANK}),
 ]
@@ -83,18 +74,16 @@ Name = Annotated[
 Flag = StrictBool
 Url = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_URL_CHARS),
     AfterValidator(clean_text),
 ]
-Method = Annotated[
-    Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], BeforeValidator(_upper)
-]
+Method = Annotated[Literal[HTTP_METHODS], BeforeValidator(_upper)]
 Headers = Annotated[dict[str, str], AfterValidator(_headers)]
 # Checked by the service (size, NUL), which names the field: errors.field_path drops
 # every "body" part of a pydantic location, so "request.body" would read "request".
 Body = str
-Instant = Annotated[AwareDatetime, BeforeValidator(iso_instant), AfterValidator(_utc)]
-Timeout = Annotated[float, Field(ge=1, le=1800)]
+Instant = Annotated[AwareDatetime, BeforeValidator(iso_instant), AfterValidator(utc_instant)]
+Timeout = ranged(float, "timeout_seconds")
 
 
 class Strict(BaseModel):

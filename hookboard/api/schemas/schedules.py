@@ -23,36 +23,43 @@ from hookboard.api.schemas.common import (
     clean_text,
 )
 from hookboard.core.redaction import redact_headers
+from hookboard.domain.limits import (
+    BACKOFFS,
+    INTERVAL_UNITS,
+    MAX_CRON_CHARS,
+    MAX_STORED_EVERY,
+    MAX_TIMEZONE_CHARS,
+    MISFIRES,
+    OVERLAPS,
+    SCHEDULE_KINDS,
+)
 from hookboard.models import Run, Schedule
 from hookboard.services.badge import badge_path
+from hookboard.services.fields import ranged
 
 Cron = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CRON_CHARS),
     AfterValidator(clean_text),
 ]
 Timezone = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TIMEZONE_CHARS),
     AfterValidator(clean_text),
 ]
-Every = Annotated[int, Field(ge=1, le=2**31 - 1)]
-Kind = Literal["cron", "interval", "once", "window"]
-Unit = Literal["seconds", "minutes", "hours", "days", "weeks", "months", "years"]
-Backoff = Literal["fixed", "linear", "exponential"]
-BaseDelay = Annotated[float, Field(ge=0, le=86_400)]
-MaxDelay = Annotated[float, Field(ge=0, le=604_800)]
-Attempts = Annotated[int, Field(ge=1, le=20)]
-Misfire = Literal["coalesce", "skip"]
+Every = Annotated[int, Field(ge=1, le=MAX_STORED_EVERY)]
+Kind = Literal[SCHEDULE_KINDS]
+Unit = Literal[INTERVAL_UNITS]
+Backoff = Literal[BACKOFFS]
+BaseDelay = ranged(float, "base_delay_seconds")
+MaxDelay = ranged(float, "max_delay_seconds")
+Attempts = ranged(int, "max_attempts")
+Misfire = Literal[MISFIRES]
 AutoPauseAfter = Annotated[
-    int,
-    Field(
-        ge=0,
-        le=service.MAX_AUTO_PAUSE_AFTER,
-        description="Pause after this many failed runs in a row; 0 = never.",
-    ),
+    ranged(int, "auto_pause_after"),
+    Field(description="Pause after this many failed runs in a row; 0 = never."),
 ]
-Overlap = Literal["skip", "allow"]
+Overlap = Literal[OVERLAPS]
 ScheduleStatusName = Literal["active", "paused", "completed"]
 
 

@@ -36,12 +36,10 @@ occurrence only.
 from hookboard.domain.schedules.cron import is_frequent_cron
 from hookboard.domain.schedules.description import describe
 from hookboard.domain.schedules.fires import next_fire_after, next_fires
-from hookboard.domain.schedules.spec import KINDS, UNITS, ScheduleSpec, ScheduleSpecError
+from hookboard.domain.schedules.spec import ScheduleSpec, ScheduleSpecError
 from hookboard.domain.schedules.validation import validate
 
 __all__ = [
-    "KINDS",
-    "UNITS",
     "ScheduleSpec",
     "ScheduleSpecError",
     "describe",

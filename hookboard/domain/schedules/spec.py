@@ -5,9 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-UNITS = ("seconds", "minutes", "hours", "days", "weeks", "months", "years")
-KINDS = ("cron", "interval", "once", "window")
-
 FIXED_UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600}
 _HUNDRED_YEARS_DAYS = 36525
 # Largest `every` per unit: the step may not exceed 100 years.

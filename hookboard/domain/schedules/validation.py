@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hookboard.domain.limits import INTERVAL_UNITS, SCHEDULE_KINDS
 from hookboard.domain.schedules.cron import parse_cron
-from hookboard.domain.schedules.spec import KINDS, MAX_EVERY, UNITS, ScheduleSpec, ScheduleSpecError
+from hookboard.domain.schedules.spec import MAX_EVERY, ScheduleSpec, ScheduleSpecError
 from hookboard.domain.schedules.zones import load_zone
 
 
 def validate(spec: ScheduleSpec) -> None:
     """Raise ScheduleSpecError (naming the field) unless ``spec`` can be scheduled."""
-    if spec.kind not in KINDS:
-        raise ScheduleSpecError("kind", f"unknown kind {spec.kind!r} (expected {', '.join(KINDS)})")
+    if spec.kind not in SCHEDULE_KINDS:
+        expected = ", ".join(SCHEDULE_KINDS)
+        raise ScheduleSpecError("kind", f"unknown kind {spec.kind!r} (expected {expected})")
     if not isinstance(spec.timezone, str):
         raise ScheduleSpecError("timezone", f"must be a zone name, got {spec.timezone!r}")
     load_zone(spec.timezone)
@@ -45,8 +47,9 @@ def _validate_interval(spec: ScheduleSpec) -> None:
         raise ScheduleSpecError("every", f"must be at least 1, got {spec.every}")
     if spec.unit is None:
         raise ScheduleSpecError("unit", f"{spec.kind} schedules need unit")
-    if spec.unit not in UNITS:
-        raise ScheduleSpecError("unit", f"unknown unit {spec.unit!r} (expected {', '.join(UNITS)})")
+    if spec.unit not in INTERVAL_UNITS:
+        expected = ", ".join(INTERVAL_UNITS)
+        raise ScheduleSpecError("unit", f"unknown unit {spec.unit!r} (expected {expected})")
     if spec.every > MAX_EVERY[spec.unit]:
         raise ScheduleSpecError("every", f"{spec.every} {spec.unit} is longer than 100 years")
     if spec.kind == "window":

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
+from hookboard.domain.limits import RANGES
 from hookboard.ui.components.widgets import field
 from hookboard.ui.editor.state import EditorState as S
 from hookboard.ui.editor.state import error_key
@@ -12,6 +15,12 @@ from hookboard.ui.editor.state import error_key
 def field_error(name: str) -> rx.Var:
     """The live error message for a form field ("" when it is fine)."""
     return S.errors[error_key(name)]
+
+
+def bounds(name: str) -> dict[str, Any]:
+    """Props of a number input bounded by the range the service enforces."""
+    low, high = RANGES[name]
+    return {"type": "number", "min": low, "max": high}
 
 
 def text_input(name: str, label: str, *, hint: str = "", **props) -> rx.Component:

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import reflex as rx
 
-from hookboard.services import MAX_AUTO_PAUSE_AFTER
-from hookboard.ui.editor.controls import choice, grid, section, switch, text_input
+from hookboard.domain.limits import BACKOFFS
+from hookboard.ui.editor.controls import bounds, choice, grid, section, switch, text_input
 
 
 def policy_section() -> rx.Component:
     return section(
         "Retries and policies",
         grid(
-            text_input("max_attempts", "Max attempts", type="number", min=1, max=20),
+            text_input("max_attempts", "Max attempts", **bounds("max_attempts")),
             choice(
                 "backoff",
                 "Backoff",
-                [("fixed", "Fixed"), ("linear", "Linear"), ("exponential", "Exponential")],
+                [(backoff, backoff.capitalize()) for backoff in BACKOFFS],
             ),
-            text_input("base_delay_seconds", "Base delay (s)", type="number", min=0),
-            text_input("max_delay_seconds", "Max delay (s)", type="number", min=0),
+            text_input("base_delay_seconds", "Base delay (s)", **bounds("base_delay_seconds")),
+            text_input("max_delay_seconds", "Max delay (s)", **bounds("max_delay_seconds")),
             columns="4",
         ),
         switch("jitter", "Jitter (spread each delay over [d/2, d])"),
@@ -27,9 +27,7 @@ def policy_section() -> rx.Component:
             text_input(
                 "auto_pause_after",
                 "Auto-pause after N failed runs in a row",
-                type="number",
-                min=0,
-                max=MAX_AUTO_PAUSE_AFTER,
+                **bounds("auto_pause_after"),
                 hint="0 = never. Resuming starts the count over; alerts tell you either way.",
             ),
             rx.vstack(

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import reflex as rx
 
+from hookboard.domain.limits import HTTP_METHODS
 from hookboard.domain.templating import VARIABLES
-from hookboard.services import HTTP_METHODS
 from hookboard.ui.components.widgets import field
-from hookboard.ui.editor.controls import choice, field_error, grid, section, switch, text_input
+from hookboard.ui.editor.controls import (
+    bounds,
+    choice,
+    field_error,
+    grid,
+    section,
+    switch,
+    text_input,
+)
 from hookboard.ui.editor.form import NO_TARGET
 from hookboard.ui.editor.state import EditorState as S
 
@@ -169,7 +177,7 @@ def request_section() -> rx.Component:
         headers_editor(),
         body_editor(),
         grid(
-            text_input("timeout_seconds", "Timeout (seconds)", type="number", min=1, max=1800),
+            text_input("timeout_seconds", "Timeout (seconds)", **bounds("timeout_seconds")),
             rx.box(switch("follow_redirects", "Follow redirects"), padding_top="24px"),
         ),
         rx.hstack(

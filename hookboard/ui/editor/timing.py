@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from hookboard.domain.schedules import UNITS
+from hookboard.domain.limits import INTERVAL_UNITS, SCHEDULE_KINDS
 from hookboard.ui.components.widgets import field
 from hookboard.ui.editor.controls import choice, field_error, grid, section, text_input
 from hookboard.ui.editor.form import TIME_ZONES
 from hookboard.ui.editor.state import EditorState as S
-
-KINDS = (("cron", "Cron"), ("interval", "Interval"), ("once", "Once"), ("window", "Window"))
 
 
 def timezone_picker() -> rx.Component:
@@ -72,7 +70,7 @@ def timing_section() -> rx.Component:
         rx.vstack(
             rx.text("Kind", size="2", weight="medium", id="kind-label"),
             rx.segmented_control.root(
-                *[rx.segmented_control.item(text, value=value) for value, text in KINDS],
+                *[rx.segmented_control.item(k.capitalize(), value=k) for k in SCHEDULE_KINDS],
                 value=kind,
                 on_change=lambda value: S.set_field("kind", value),
                 aria_labelledby="kind-label",
@@ -99,7 +97,7 @@ def timing_section() -> rx.Component:
             ),
             grid(
                 text_input("every", "Every", type="number", min=1),
-                choice("unit", "Unit", [(unit, unit) for unit in UNITS]),
+                choice("unit", "Unit", [(unit, unit) for unit in INTERVAL_UNITS]),
             ),
         ),
         grid(timezone_picker()),

@@ -8,7 +8,7 @@ import reflex as rx
 
 from hookboard import services as service
 from hookboard.core.redaction import redact_headers
-from hookboard.services import HTTP_METHODS
+from hookboard.domain.limits import HTTP_METHODS
 from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page
 from hookboard.ui.components.widgets import confirm, dialog_form_actions, empty_state, field
