@@ -526,16 +526,20 @@ def test_two_tickers_and_two_workers_deliver_10000_firings_exactly_once_each(
 
         def all_final():
             with engine.connect() as connection:
-                counts = dict(
-                    connection.execute(
-                        select(runs_table.c.status, func.count()).group_by(runs_table.c.status)
-                    ).all()
-                )
+                # Schedules first: a schedule completes in the transaction that records
+                # its last run, so none active here means every run exists for the
+                # count below. The other order races the ticker (PostgreSQL gives each
+                # statement its own snapshot) and can see 0 active but runs missing.
                 active = connection.execute(
                     select(func.count())
                     .select_from(Schedule.__table__)
                     .where(Schedule.__table__.c.status == "active")
                 ).scalar_one()
+                counts = dict(
+                    connection.execute(
+                        select(runs_table.c.status, func.count()).group_by(runs_table.c.status)
+                    ).all()
+                )
             queued = redis.llen(f"rq:queue:{processes.queue_name}")
             progress.append(
                 {"t": round(time.monotonic() - started, 1), "active": active, "jobs": queued}
