@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import Engine
 
+from hookboard.core.outage import Outage, is_outage
 from hookboard.domain.signing import delivery_headers
 from hookboard.engine.claim import ClaimedRun
 from hookboard.engine.record import Delivered, RetryLater, record_and_claim
@@ -35,8 +36,10 @@ from hookboard.net.guard import NetPolicy
 log = logging.getLogger("hookboard.worker")
 
 ROUND_MAX = 500  # attempts recorded, and run ids claimed, per transaction at most
-ROUND_TRIES = 3
-ROUND_RETRY_SECONDS = 1.0
+# A round that fails for another reason than an outage (a bug) is tried this
+# many times, then left to the leases, so that it cannot wedge the worker.
+ROUND_TRIES_ON_A_BUG = 3
+BUG_RETRY_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,10 @@ class DeliveryRuntime:
         self._policy = policy
         self._config = config
         self._schedule_retry = schedule_retry
+        # One unit per run from its claim until its attempt is recorded: while the
+        # database is down, finished outcomes wait in memory and no new run is taken.
         self._capacity = threading.BoundedSemaphore(config.max_in_flight)
+        self._outage = Outage(log, "recording attempts and claiming runs")
         # Work for the database thread: finished attempts, and run ids to claim.
         self._inbox = threading.Condition()
         self._results: list[Delivered] = []
@@ -149,10 +155,8 @@ class DeliveryRuntime:
         except Exception:
             # A bug must not leak capacity; the lease brings the run back later.
             log.exception("delivery of run %s failed unexpectedly", run.run_id)
-            self._finished(1)
+            self._release(1)
             return
-        finally:
-            self._capacity.release()
         with self._inbox:
             self._results.append(delivered)
             self._inbox.notify()
@@ -178,28 +182,30 @@ class DeliveryRuntime:
         return results, run_ids
 
     def _round(self, results: list[Delivered], run_ids: list[int]) -> None:
-        for attempt in range(ROUND_TRIES):
+        """Record and claim, retried for as long as the database is out: an outcome
+        is never dropped (its run would be sent again once its lease ran out)."""
+        bugs = 0
+        while True:
             try:
                 retries, claimed = record_and_claim(
                     self._engine, results, run_ids, _now(), lease_grace=self._config.lease_grace
                 )
                 break
-            except Exception:
-                log.exception(
-                    "recording %d attempts and claiming %d runs failed (try %d)",
-                    len(results),
-                    len(run_ids),
-                    attempt + 1,
-                )
-                time.sleep(ROUND_RETRY_SECONDS)
-        else:
-            # Left as they were: their leases run out and the ticker queues them again.
-            self._unclaimed(len(run_ids))
-            self._finished(len(results))
-            return
+            except Exception as error:
+                if is_outage(error):
+                    time.sleep(self._outage.failed(error))
+                    continue
+                bugs += 1
+                log.exception("recording %d attempts and claiming runs failed", len(results))
+                if bugs >= ROUND_TRIES_ON_A_BUG:
+                    # Left as they were: the leases bring the runs back.
+                    self._release(len(run_ids) + len(results))
+                    return
+                time.sleep(BUG_RETRY_SECONDS)
+        self._outage.worked()
         for run in claimed:
             self._loop.call_soon_threadsafe(self._start_delivery, run)
-        self._unclaimed(len(run_ids) - len(claimed))  # another worker has them
+        self._release(len(run_ids) - len(claimed))  # another worker has them
         self._after_commit(results, retries)
 
     def _after_commit(self, results: list[Delivered], retries: list[RetryLater]) -> None:
@@ -213,9 +219,10 @@ class DeliveryRuntime:
                 self._observe(results, retries)
             except Exception:
                 log.exception("recording delivery metrics failed")
-        self._finished(len(results))
+        self._release(len(results))  # recorded: their capacity is free
 
-    def _unclaimed(self, count: int) -> None:
+    def _release(self, count: int) -> None:
+        """Give back the capacity of runs done with (recorded, or not ours)."""
         for _ in range(count):
             self._capacity.release()
         self._finished(count)

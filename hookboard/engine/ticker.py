@@ -16,10 +16,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from redis import Redis
-from redis.exceptions import RedisError
+from sqlalchemy import Engine
 
 from hookboard.core.db import get_engine
 from hookboard.core.metrics import MetricsReporter
+from hookboard.core.outage import MAX_DELAY_SECONDS as OUTAGE_MAX_DELAY_SECONDS
+from hookboard.core.outage import Outage
 from hookboard.core.redis_client import get_redis
 from hookboard.core.startup import exit_on_bad_settings
 from hookboard.engine.dispatch import dispatch_due, next_due_at, recover_stale_runs
@@ -40,6 +42,9 @@ MIN_TICK_GAP_SECONDS = 0.02
 BUSY_TICK_GAP_SECONDS = 0.05
 WORKERS_BEHIND_JOBS = 3
 RECOVERY_INTERVAL_SECONDS = 5.0
+# Workers retry a round at most every MAX_DELAY_SECONDS during an outage; a few
+# of those, and the outcomes they held are in before any lease is taken back.
+RECOVERY_HOLD_AFTER_OUTAGE_SECONDS = 5 * OUTAGE_MAX_DELAY_SECONDS
 RETENTION_INTERVAL_SECONDS = 600.0
 ERROR_BACKOFF_SECONDS = 1.0
 
@@ -52,10 +57,16 @@ def tick_gap(claimed: int, jobs_waiting: int, batch_size: int) -> float:
 
 
 class Ticker:
-    def __init__(self, settings: Settings, redis: Redis, metrics: MetricsReporter):
+    def __init__(
+        self,
+        settings: Settings,
+        redis: Redis,
+        metrics: MetricsReporter,
+        engine: Engine | None = None,
+    ):
         self.settings = settings
         self.metrics = metrics
-        self.engine = get_engine()
+        self.engine = engine or get_engine()
         self.redis = redis
         self.queue = delivery_queue(redis, settings.queue_name)
         self.wake = threading.Event()
@@ -66,16 +77,27 @@ class Ticker:
         self._next_retention = time.monotonic() + 60
 
     def run_forever(self) -> None:
+        """Never returns before a stop: every error (the database, Redis, a bug) is
+        logged once per outage and retried with backoff."""
         self._listen_for_wakeups()
+        outage = Outage(log, "the ticker's round")
         while not self.stopping.is_set():
             try:
-                busy = self.tick()
-            except Exception:
-                log.exception("tick failed; retrying")
-                self.stopping.wait(ERROR_BACKOFF_SECONDS)
+                if not self.tick():
+                    self._sleep_until_due()
+            except Exception as error:
+                self.stopping.wait(outage.failed(error))
                 continue
-            if not busy:
-                self._sleep_until_due()
+            if outage.ongoing:
+                outage.worked()
+                self._hold_recovery()
+
+    def _hold_recovery(self) -> None:
+        """After an outage, give the workers time to record the outcomes they held
+        before taking back runs whose lease ran out meanwhile (else sent twice)."""
+        self._next_recovery = max(
+            self._next_recovery, time.monotonic() + RECOVERY_HOLD_AFTER_OUTAGE_SECONDS
+        )
 
     def tick(self) -> bool:
         """One round; True when more is due right away."""
@@ -135,15 +157,20 @@ class Ticker:
         thread.start()
 
     def _wakeup_listener(self) -> None:
+        # Without wake-ups the ticker still sees changes within its max idle time;
+        # whatever breaks the subscription (redis-py raises more than RedisError when
+        # its connection is cut mid-read), the thread subscribes again.
+        outage = Outage(log, "the wake-up subscription", max_delay=ERROR_BACKOFF_SECONDS)
         while not self.stopping.is_set():
             try:
                 pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(wake_channel(self.settings.queue_name))
+                outage.worked()
                 for _message in pubsub.listen():
                     self.wake.set()
-            except RedisError:
-                # Without wake-ups the ticker still sees changes within its max idle time.
-                self.stopping.wait(ERROR_BACKOFF_SECONDS)
+            except Exception as error:
+                if not self.stopping.is_set():
+                    self.stopping.wait(outage.failed(error))
 
 
 def main() -> None:

@@ -18,7 +18,6 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,7 +27,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from hookboard.cli.local_redis import start_redis
 from hookboard.engine.claim import claim_runs
 from hookboard.engine.dispatch import dispatch_due, recover_stale_runs
 from hookboard.models import Attempt, Run, RunStatus, Schedule
@@ -42,7 +40,6 @@ from tests.support.engine import (
     runs_of,
     wait_until,
 )
-from tests.support.processes import free_port
 from tests.support.receiver import Receiver
 
 runs_table = Run.__table__
@@ -101,58 +98,6 @@ def _unfinished(engine, scheduled_before: datetime | None = None) -> list[tuple[
         query = query.where(runs_table.c.scheduled_for < scheduled_before)
     with engine.connect() as connection:
         return list(connection.execute(query))
-
-
-class PrivateRedis:
-    """A redis-server of this test's own on a free 127.0.0.1 port, which the test may
-    kill and bring back empty. The shared Redis is never touched."""
-
-    def __init__(self, workdir: Path):
-        self.workdir = workdir
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.generation = 0
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.generation += 1
-        self.process = start_redis(
-            self.port, self.workdir / f"redis-{self.generation}", self.workdir / "redis.log"
-        )
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def restart_empty(self) -> None:
-        """kill -9, then a new server on the same port: every queued job is gone."""
-        self.kill()
-        self.start()
-
-    def client(self) -> Redis:
-        return Redis.from_url(self.url)
-
-
-@pytest.fixture
-def private_redis(tmp_path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
-
-
-@pytest.fixture(scope="module")
-def engine_redis_url(tmp_path_factory) -> Iterator[str]:
-    """A private Redis shared by this module's tests (each uses a queue of its own)."""
-    server = PrivateRedis(tmp_path_factory.mktemp("engine-faults-redis"))
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.kill()
 
 
 def _children(pid: int) -> list[int]:

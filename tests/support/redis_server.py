@@ -5,21 +5,17 @@ database, never FLUSHALL."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from redis import Redis
+
 from hookboard.cli.local_redis import answers, start_redis
+from tests.support.processes import free_port
 
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/13"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -28,10 +24,41 @@ def test_redis_url(workdir: Path) -> Iterator[str]:
     if answers(url):
         yield url
         return
-    port = _free_port()
+    port = free_port()
     process: subprocess.Popen = start_redis(port, workdir, workdir / "redis.log")
     try:
         yield f"redis://127.0.0.1:{port}/13"
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+class PrivateRedis:
+    """A redis-server of this test's own on a free 127.0.0.1 port, which the test may
+    kill and bring back empty. The shared Redis is never touched."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.generation = 0
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.generation += 1
+        self.process = start_redis(
+            self.port, self.workdir / f"redis-{self.generation}", self.workdir / "redis.log"
+        )
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def restart_empty(self) -> None:
+        """kill -9, then a new server on the same port: every queued job is gone."""
+        self.kill()
+        self.start()
+
+    def client(self) -> Redis:
+        return Redis.from_url(self.url)
