@@ -12,7 +12,16 @@ from typing import Protocol
 
 from hookboard.domain.schedules import ScheduleSpec, next_fire_after
 
-IN_FLIGHT = frozenset({"pending", "running", "retrying"})
+IN_FLIGHT = frozenset({"pending", "running", "retrying"})  # not final yet
+# The overlap policy's "still running": a request of the run is in the air, or
+# its next attempt is due, and its lease holds. A run that never left (pending:
+# recorded while Redis was down, or a catch-up firing a moment ago) is not, and
+# neither is one whose lease ran out (its worker died; it is being recovered).
+DELIVERING = frozenset({"running", "retrying"})
+
+
+def is_delivering(status: str | None, lease_expires_at: datetime | None, now: datetime) -> bool:
+    return status in DELIVERING and lease_expires_at is not None and lease_expires_at >= now
 
 
 class ScheduleTiming(Protocol):

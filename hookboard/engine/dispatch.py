@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, case, select, update
 from sqlalchemy.dialects import sqlite
 
 from hookboard.core import pg_batch
-from hookboard.domain.firing import IN_FLIGHT, plan_firing
+from hookboard.domain.firing import IN_FLIGHT, is_delivering, plan_firing
 from hookboard.domain.schedules import ScheduleSpecError
 from hookboard.models import Run, RunStatus, Schedule, ScheduleStatus
 
@@ -46,6 +46,7 @@ DUE_COLUMNS = [
     schedules.c.last_run_id,
     schedules.c.last_run_at,
     runs.c.status.label("last_run_status"),
+    runs.c.lease_expires_at.label("last_run_lease"),
 ]
 
 
@@ -110,7 +111,9 @@ def _decide(row, now: datetime, misfire_grace: timedelta, lease_until: datetime)
     status = ScheduleStatus.active if plan.next_run_at else ScheduleStatus.completed
     decision = _Decision(row, plan.next_run_at, status)
     if plan.fire_at is not None:
-        overlapping = row.last_run_status in IN_FLIGHT and row.overlap == "skip"
+        overlapping = row.overlap == "skip" and is_delivering(
+            row.last_run_status, row.last_run_lease, now
+        )
         run_status = RunStatus.skipped if overlapping else RunStatus.pending
         decision.run = _new_run(row, plan.fire_at, run_status, now, lease_until)
     return decision

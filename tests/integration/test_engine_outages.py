@@ -138,3 +138,44 @@ def test_the_ticker_survives_an_outage_that_meets_it_while_idle(
         ticker.wake.set()
         thread.join(10)
 
+
+def test_firings_recorded_while_redis_is_down_are_sent_not_skipped_as_overlaps(
+    engine, database_url, private_redis
+):
+    """overlap=skip skips a firing only while the previous run is being delivered:
+    a run recorded but never queued (Redis down) does not count."""
+    user_id = make_user(engine)
+    with (
+        Receiver() as receiver,
+        EngineProcesses(database_url, private_redis.url, LEASE_GRACE_SECONDS="1") as processes,
+    ):
+        schedule_id = make_schedule(
+            engine,
+            user_id,
+            kind="interval",
+            every=1,
+            unit="seconds",
+            starts_at=datetime.now(UTC) + timedelta(seconds=1),
+            url=receiver.url + "/hook",
+            overlap="skip",
+        )
+        processes.ticker()
+        processes.worker()
+        wait_until(lambda: len(receiver.requests) >= 2, timeout=15)
+        private_redis.kill()
+        before = len(runs_of(engine, schedule_id))
+        wait_until(lambda: len(runs_of(engine, schedule_id)) >= before + 4, timeout=15)
+        private_redis.start()  # back, and empty: the runs' jobs are lost
+        during = [run.id for run in runs_of(engine, schedule_id)][before - 1 :]
+        if processes.processes[1].poll() is not None:  # RQ gave up on Redis
+            processes.worker()
+
+        def settled():
+            runs = {run.id: run for run in runs_of(engine, schedule_id)}
+            done = all(runs[run_id].status in {"succeeded", "skipped"} for run_id in during)
+            return runs if done else None
+
+        runs = wait_until(settled, timeout=30, interval=0.3)
+
+    statuses = Counter(runs[run_id].status for run_id in during)
+    assert statuses == {RunStatus.succeeded: len(during)}
