@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 import httpx
 
 IPAddress = IPv4Address | IPv6Address
+_LOOPBACK_V4 = IPv4Address("127.0.0.1")
+_LOOPBACK_V6 = IPv6Address("::1")
 IPNetwork = IPv4Network | IPv6Network
 
 ALLOWED_SCHEMES = ("http", "https")
@@ -291,7 +293,27 @@ def check_url(url: str, policy: NetPolicy) -> None:
         _check_literal(candidate, policy)
 
 
+# Names that always mean this host, whatever DNS says: RFC 6761 section 6.3
+# (localhost and *.localhost) and the IPv6 names of Debian's /etc/hosts. They are
+# refused when a URL is saved, like the loopback literals they stand for.
+_LOOPBACK_NAMES = {
+    "localhost": _LOOPBACK_V4,
+    "ip6-localhost": _LOOPBACK_V6,
+    "ip6-loopback": _LOOPBACK_V6,
+}
+
+
+def loopback_name_address(host: str) -> IPAddress | None:
+    """The address a name that is always loopback stands for; None for other names."""
+    name = _strip_trailing_dot(host.lower())
+    if name.endswith(".localhost"):
+        return _LOOPBACK_V4
+    return _LOOPBACK_NAMES.get(name)
+
+
 def _check_literal(host: str, policy: NetPolicy) -> None:
     ip = parse_ip_literal(host)
+    if ip is None:
+        ip = loopback_name_address(host)
     if ip is not None:
         check_address(ip, host, policy)

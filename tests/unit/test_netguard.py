@@ -244,6 +244,38 @@ def test_check_url_rejects_malformed_urls_with_value_error(url: str, message: st
         check_url(url, STRICT)
 
 
+@pytest.mark.parametrize(
+    ("url", "address"),
+    [
+        ("http://localhost/", "127.0.0.1"),
+        ("http://LocalHost.:8080/x", "127.0.0.1"),
+        ("http://api.localhost/", "127.0.0.1"),
+        ("http://a.b.localhost./", "127.0.0.1"),
+        ("http://ip6-localhost/", "::1"),
+        ("http://ip6-loopback/", "::1"),
+    ],
+)
+def test_names_that_are_always_loopback_are_refused_when_saved(url: str, address: str) -> None:
+    with pytest.raises(BlockedAddressError) as caught:
+        check_url(url, STRICT)
+    assert caught.value.address == address
+
+
+@pytest.mark.parametrize(
+    "url", ["http://localhost.example.com/", "http://mylocalhost/", "http://localhostx/"]
+)
+def test_names_that_only_contain_localhost_pass(url: str) -> None:
+    check_url(url, STRICT)
+
+
+def test_a_loopback_name_passes_when_the_operator_allows_it() -> None:
+    check_url("http://localhost:9000/", NetPolicy(allow_private=True))
+    check_url("http://localhost:9000/", NetPolicy(allowlist=("localhost",)))
+    check_url("http://api.localhost/", NetPolicy(allowlist=("127.0.0.0/8",)))
+    with pytest.raises(BlockedAddressError):
+        check_url("http://api.localhost/", NetPolicy(allowlist=("localhost",)))
+
+
 def test_check_url_honours_the_policy() -> None:
     check_url("http://127.0.0.1:9000/", NetPolicy(allow_private=True))
     check_url("http://10.1.2.3/", NetPolicy(allowlist=("10.0.0.0/8",)))
