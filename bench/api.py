@@ -407,6 +407,7 @@ class Sample:
     statuses: Counter = field(default_factory=Counter)
     seconds: float = 0.0
     cpu: dict[str, float] = field(default_factory=dict)
+    new_sessions: int | None = None  # PostgreSQL backends the API opened meanwhile
 
     def pct(self, p: float) -> float:
         ordered = sorted(self.latencies)
@@ -513,10 +514,30 @@ async def drive(args, base: str, token: str, make_request, total: int, clients: 
     return sample
 
 
-def measure(args, base, token, make_request, total, clients, meter: CpuMeter) -> Sample:
+def sessions_so_far(db: Database) -> int | None:
+    """pg_stat_database.sessions of the bench database: a pool that churns (opens and
+    closes connections under steady load) shows here; read over the admin database."""
+    if not db.name:
+        return None
+    admin = create_engine(db.admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            return connection.execute(
+                text("SELECT sessions FROM pg_stat_database WHERE datname = :name"),
+                {"name": db.name},
+            ).scalar_one()
+    finally:
+        admin.dispose()
+
+
+def measure(args, base, token, make_request, total, clients, meter: CpuMeter, db) -> Sample:
+    sessions_before = sessions_so_far(db)
     meter.start()
     sample = asyncio.run(drive(args, base, token, make_request, total, clients))
     sample.cpu = meter.stop()
+    if sessions_before is not None:
+        time.sleep(0.6)  # ended backends report their session count at exit
+        sample.new_sessions = sessions_so_far(db) - sessions_before
     return sample
 
 
@@ -678,7 +699,7 @@ def report(args, db, results: dict[str, list[Sample]], meta: dict) -> None:
     )
     header = (
         f"{'measurement':<27} {'p50 ms':>14} {'p99 ms':>16} {'req/s':>14} "
-        f"{'target':>15} {'non-2xx':>8}  cpu% api/db/client/machine"
+        f"{'target':>15} {'non-2xx':>8} {'new PG sessions':>16}  cpu% api/db/client/machine"
     )
     print(header)
     print("-" * len(header))
@@ -701,7 +722,11 @@ def report(args, db, results: dict[str, list[Sample]], meta: dict) -> None:
         else:
             ok = max(s.pct(99) for s in samples) <= args.target_p99_ms
             target = f"p99<={args.target_p99_ms:.0f} {'ok' if ok else 'MISS'}"
-        print(f"{name:<27} {p50:>14} {p99:>16} {rate:>14} {target:>15} {bad:>8}  {cpu}")
+        opened = [s.new_sessions for s in samples if s.new_sessions is not None]
+        sessions = spread(opened) if opened else "-"
+        print(
+            f"{name:<27} {p50:>14} {p99:>16} {rate:>14} {target:>15} {bad:>8} {sessions:>16}  {cpu}"
+        )
     print()
     print(f"deep-page query plan (cursor id {meta['deep_id']}):")
     print("  " + meta["plan"].replace("\n", "\n  "))
@@ -790,10 +815,10 @@ def bench(args, db: Database, redis_url: str, workdir: Path) -> None:
                 ("POST /schedules", creates(f"bench{rep}"), args.creates),
             ):
                 warm_make = creates(f"warm{rep}-{name[:3]}") if name.startswith("POST") else make
-                measure(args, base, token, warm_make, warm, args.clients, meter)
+                measure(args, base, token, warm_make, warm, args.clients, meter, db)
                 label = f"{name} #{rep + 1}"
                 handle = start_profile(args, server_pid, label.replace(" ", "_").replace("/", ""))
-                sample = measure(args, base, token, make, total, args.clients, meter)
+                sample = measure(args, base, token, make, total, args.clients, meter, db)
                 path = stop_profile(handle)
                 if path:
                     meta["profiles"][label] = summarise_profile(path, args.profile_top)
@@ -804,7 +829,7 @@ def bench(args, db: Database, redis_url: str, workdir: Path) -> None:
                     f"cpu { ({k: round(v) for k, v in sample.cpu.items()}) }"
                 )
             for name, make in (("first page, 1 client", first), ("deep page, 1 client", deep)):
-                sample = measure(args, base, token, make, args.single_requests, 1, meter)
+                sample = measure(args, base, token, make, args.single_requests, 1, meter, db)
                 results[name].append(sample)
                 log(f"{name} #{rep + 1}: p50 {sample.pct(50):.1f} ms, p99 {sample.pct(99):.1f}")
     engine.dispose()

@@ -8,7 +8,7 @@ from hookboard.api.middleware.admission import AdmissionLimit
 from hookboard.api.middleware.client_ip import TrustedProxyClient
 from hookboard.api.middleware.cors import add_cors
 from hookboard.api.routes import badge, channels, health, metrics, schedule_io
-from hookboard.core.db import POOL_CAPACITY
+from hookboard.core.db import ADMITTED_REQUESTS
 from hookboard.settings import get_settings
 
 API_PREFIX = "/api/v1"
@@ -22,7 +22,7 @@ def create_api() -> FastAPI:
     )
     install_error_handlers(api)
     # Inside CORS (added after), so that a 503 still carries CORS headers.
-    api.add_middleware(AdmissionLimit, limit=POOL_CAPACITY // 2)
+    api.add_middleware(AdmissionLimit, limit=ADMITTED_REQUESTS)
     add_cors(api)
     # Outermost: every layer sees the client's address, not the proxy's.
     api.add_middleware(TrustedProxyClient, hops=get_settings().trusted_proxy_hops)

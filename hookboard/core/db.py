@@ -16,12 +16,17 @@ from sqlmodel import Session
 from hookboard.settings import get_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# Connections per process. A request holds at most two at once (its session,
-# plus a short write of its own), so the API admits POOL_CAPACITY // 2
-# requests at a time and never waits on the pool (see api/admission.py).
-POOL_SIZE = 10
-POOL_OVERFLOW = 20
-POOL_CAPACITY = POOL_SIZE + POOL_OVERFLOW
+# Connections per process. An API request holds at most two at once (its
+# session, plus a short write of its own); the API admits ADMITTED_REQUESTS at a
+# time (api/middleware/admission.py), so it never waits on the pool. The pool
+# keeps all of those connections open: under steady load none is opened or
+# closed (each one costs PostgreSQL a backend start and exit; with the pool
+# smaller than the load, 14 new sessions a second were seen). The overflow is
+# for what admission does not count: the dashboard's events, health probes.
+CONNECTIONS_PER_REQUEST = 2
+ADMITTED_REQUESTS = 15
+POOL_SIZE = ADMITTED_REQUESTS * CONNECTIONS_PER_REQUEST
+POOL_OVERFLOW = 10
 # Execution option: a read-only unit of work. On SQLite it begins DEFERRED, so
 # readers share the WAL snapshot instead of queueing for the write lock.
 READ_ONLY = "hookboard_read_only"

@@ -10,9 +10,12 @@ transactions on SQLite keep all of them answered.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 
 import httpx
+import pytest
+from sqlalchemy import text
 
 from tests.api.support import add_run, api_key_headers, new_user, schedule_body
 
@@ -58,3 +61,31 @@ def test_concurrent_clients_get_no_server_errors(client, api_server, api_engine)
     assert set(statuses) <= {200, 201}, statuses
     runs = client.get("/runs", params={"limit": 1}, headers=session_auth).json()
     assert runs["items"], "the seeded runs are still listed"
+
+
+def _sessions(api_engine) -> int:
+    """Sessions PostgreSQL has counted for this database (pg_stat_database)."""
+    with api_engine.connect() as connection:
+        connection.execute(text("SELECT pg_stat_clear_snapshot()"))
+        return connection.execute(
+            text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        ).scalar_one()
+
+
+def test_steady_load_reuses_pooled_connections(client, api_server, api_engine):
+    """The pool holds every connection the admitted requests use, so storm after
+    storm opens no new PostgreSQL backend (each costs a fork and an exit)."""
+    if not api_server[1].startswith("postgresql"):
+        pytest.skip("PostgreSQL counts sessions; SQLite has none")
+    _, session_auth = new_user(api_engine, "steady@example.com")
+    credentials = [session_auth]
+    base = api_server[0] + "/api/v1"
+    asyncio.run(_storm(base, credentials))  # warm-up: the pool fills
+    time.sleep(1)  # a backend reports its session when it ends
+    before = _sessions(api_engine)
+    for _ in range(3):
+        statuses = asyncio.run(_storm(base, credentials))
+        assert set(statuses) <= {200, 201}, statuses
+    time.sleep(1)
+    opened = _sessions(api_engine) - before
+    assert opened <= 2, f"{opened} PostgreSQL sessions opened under steady load"
