@@ -125,16 +125,30 @@ def test_fixed_time_queried_from_inside_the_second_pass_waits_for_tomorrow():
     assert next_fire_after(spec, utc(2026, 10, 25, 0, 10)) == utc(2026, 10, 25, 0, 30)
 
 
-def test_hour_step_job_is_fixed_time():
-    # "0 */2" fires at 02:00 once on fall-back day (fold=0), and at the jump in spring.
+def test_hour_step_job_is_wild_as_in_debian():
+    # "0 */2": the hour text starts with "*", so Debian runs it as a wild job: at
+    # 02:00 in both passes of fall-back, and not at all in spring's missing 02:00.
     fall = next_fires(cron("0 */2 * * *", "Europe/Berlin"), utc(2026, 10, 24, 23, 30), 3)
     assert local_times(fall, "Europe/Berlin") == [
         "10-25 02:00+0200",
+        "10-25 02:00+0100",
         "10-25 04:00+0100",
-        "10-25 06:00+0100",
     ]
     spring = next_fires(cron("0 */2 * * *", "Europe/Berlin"), utc(2026, 3, 28, 23, 30), 2)
-    assert local_times(spring, "Europe/Berlin") == ["03-29 03:00+0200", "03-29 04:00+0200"]
+    assert local_times(spring, "Europe/Berlin") == ["03-29 04:00+0200", "03-29 06:00+0200"]
+
+
+def test_a_list_of_minutes_is_fixed_time_as_in_debian():
+    # "0,30 2" matches two minutes but is not wild: once per wall time in fall-back,
+    # and both skipped times of spring collapse into one firing at the jump.
+    fall = next_fires(cron("0,30 2 * * *", "Europe/Berlin"), utc(2026, 10, 24, 23, 30), 3)
+    assert local_times(fall, "Europe/Berlin") == [
+        "10-25 02:00+0200",
+        "10-25 02:30+0200",
+        "10-26 02:00+0100",
+    ]
+    spring = next_fires(cron("0,30 2 * * *", "Europe/Berlin"), utc(2026, 3, 28, 23, 30), 2)
+    assert local_times(spring, "Europe/Berlin") == ["03-29 03:00+0200", "03-30 02:00+0200"]
 
 
 # --------------------------------------------------------------------------- frequent cron jobs
@@ -178,8 +192,8 @@ def test_frequent_job_queried_from_first_pass_finds_the_second_pass():
     assert next_fire_after(spec, utc(2026, 10, 25, 0, 45)) == utc(2026, 10, 25, 1)
 
 
-def test_frequent_job_restricted_to_the_repeated_hour_fires_in_both_passes():
-    fires = next_fires(cron("0,30 2 * * *", "Europe/Berlin"), utc(2026, 10, 24, 12), 5)
+def test_wild_job_restricted_to_the_repeated_hour_fires_in_both_passes():
+    fires = next_fires(cron("*/30 2 * * *", "Europe/Berlin"), utc(2026, 10, 24, 12), 5)
     assert local_times(fires, "Europe/Berlin") == [
         "10-25 02:00+0200",
         "10-25 02:30+0200",
@@ -189,8 +203,8 @@ def test_frequent_job_restricted_to_the_repeated_hour_fires_in_both_passes():
     ]
 
 
-def test_frequent_job_restricted_to_the_skipped_hour_does_not_fire_that_day():
-    fires = next_fires(cron("0,30 2 * * *", "Europe/Berlin"), utc(2026, 3, 28, 12), 2)
+def test_wild_job_restricted_to_the_skipped_hour_does_not_fire_that_day():
+    fires = next_fires(cron("*/30 2 * * *", "Europe/Berlin"), utc(2026, 3, 28, 12), 2)
     assert local_times(fires, "Europe/Berlin") == ["03-30 02:00+0200", "03-30 02:30+0200"]
 
 

@@ -24,7 +24,7 @@ Four kinds of schedule:
 Any kind may carry ``starts_at``/``ends_at``: nothing fires before ``starts_at`` or after
 ``ends_at`` (both inclusive).
 
-DST follows Debian's cron. A *frequent* cron job (see :func:`is_frequent_cron`) keeps its
+DST follows Debian's cron. A *wild* cron job (see :func:`is_wild_cron`) keeps its
 pattern in real time: in a repeated (fall-back) hour it fires in both occurrences, in a
 skipped (spring-forward) hour it does not fire. Every other job - fixed-time cron jobs and
 calendar-step intervals - fires once per wall-clock time: a wall time skipped by
@@ -33,7 +33,7 @@ times collapse into that one firing), and a repeated wall time fires at its firs
 occurrence only.
 """
 
-from hookboard.domain.schedules.cron import is_frequent_cron
+from hookboard.domain.schedules.cron import is_wild_cron
 from hookboard.domain.schedules.description import describe
 from hookboard.domain.schedules.fires import next_fire_after, next_fires
 from hookboard.domain.schedules.spec import ScheduleSpec, ScheduleSpecError
@@ -43,7 +43,7 @@ __all__ = [
     "ScheduleSpec",
     "ScheduleSpecError",
     "describe",
-    "is_frequent_cron",
+    "is_wild_cron",
     "next_fire_after",
     "next_fires",
     "validate",

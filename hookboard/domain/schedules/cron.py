@@ -104,21 +104,19 @@ def _humanize_croniter_message(message: str) -> str:
     return message[0].lower() + message[1:]
 
 
-def is_frequent_cron(expr: str) -> bool:
-    """True when ``expr`` can fire more than once an hour or fires in every hour.
-
-    Precisely: the minute field or the seconds field matches more than one value, or the
-    hour field matches all 24 hours (``*``, ``*/1``, ``0-23``). Frequent jobs keep their
-    pattern in real time across DST changes; all others fire once per wall-clock time.
+def is_wild_cron(expr: str) -> bool:
+    """True for what Debian's cron calls a *wild* job: the text of the minute or the
+    hour field starts with ``*`` (``MIN_STAR``/``HR_STAR`` in its entry.c), and the same
+    rule for Hookboard's seconds field. It looks at the text, not at how many values the
+    field matches: ``0 */2 * * *`` is wild, ``0,30 2 * * *`` and ``0 0-23 * * *`` are not
+    (``@hourly`` is ``0 * * * *``, so wild). Wild jobs fire at every wall time that exists
+    and none that does not; all others fire once per wall-clock time.
     """
-    expanded = parse_cron(expr)
-    minutes, hours = expanded[0], expanded[1]
-    seconds = expanded[5] if len(expanded) > 5 else [0]
-    return _matches_many(minutes) or _matches_many(seconds) or hours == ["*"]
-
-
-def _matches_many(values: list[int | str]) -> bool:
-    return values == ["*"] or len(values) > 1
+    parse_cron(expr)  # refuses a bad expression
+    fields = cron_fields(expr)
+    minute, hour = fields[0], fields[1]
+    seconds = fields[5] if len(fields) > 5 else "0"
+    return any(field.startswith("*") for field in (minute, hour, seconds))
 
 
 @lru_cache(maxsize=1024)
@@ -146,7 +144,7 @@ def _next_cron_fixed_time(expr: str, zone: tzinfo, after: datetime) -> datetime:
             return instant
 
 
-def _next_cron_frequent(expr: str, zone: tzinfo, after: datetime) -> datetime:
+def _next_cron_wild(expr: str, zone: tzinfo, after: datetime) -> datetime:
     # Real-time pattern: within a stretch of constant UTC offset, fire at the wall times
     # matching the expression. When the offset changes before the candidate, restart at the
     # change with the new offset (including the change instant itself).
@@ -162,7 +160,7 @@ def _next_cron_frequent(expr: str, zone: tzinfo, after: datetime) -> datetime:
 
 
 def next_cron(expr: str, zone: tzinfo, after: datetime) -> datetime | None:
-    find_next = _next_cron_frequent if is_frequent_cron(expr) else _next_cron_fixed_time
+    find_next = _next_cron_wild if is_wild_cron(expr) else _next_cron_fixed_time
     try:
         return find_next(expr, zone, after)
     except (CroniterBadDateError, OverflowError, ValueError):
