@@ -14,6 +14,7 @@ from hookboard.core.redis_client import get_redis
 from hookboard.core.startup import exit_on_bad_settings
 from hookboard.engine.jobs import get_runtime, shutdown_runtime
 from hookboard.engine.queueing import delivery_queue
+from hookboard.engine.scheduler_watch import SchedulerWatch
 
 
 def main() -> None:
@@ -26,10 +27,12 @@ def main() -> None:
     # SimpleWorker: no fork per job (a fork costs ~15 ms here); with_scheduler
     # moves delayed retries (enqueue_in) onto the queue when they are due.
     worker = SimpleWorker([queue], connection=get_redis())
+    watch = SchedulerWatch(worker, settings.queue_name, get_redis()).start()
     try:
         # RQ logs every job at INFO; ours says what matters.
         rq_level = "DEBUG" if settings.log_level == "DEBUG" else "WARNING"
         worker.work(with_scheduler=True, logging_level=rq_level)
     finally:
+        watch.stop()
         shutdown_runtime()
         stop_alert_runtime()
