@@ -567,6 +567,7 @@ class EngineResult:
     ticker_hwm_kb: int = 0
     profiles: dict = field(default_factory=dict)
     duration: float = 0.0
+    recovery_seconds: float | None = None  # --kill-worker-after: kill -9 to all caught up
 
     @property
     def rate(self) -> float:
@@ -644,10 +645,19 @@ def run_engine(args, kind: str, receivers: Receivers, workdir: Path) -> EngineRe
             profilers = start_profilers(args, kind, ticker, workers)
         meter.start()
         rss_samples = []
+        kill_at = None
+        if args.kill_worker_after is not None:
+            kill_at = window_start + args.kill_worker_after
+        killed = False
         while time.time() < window_end:
             rss_samples.append(status_kb(ticker.pid, "VmRSS") or 0)
+            if kill_at is not None and not killed and time.time() >= kill_at:
+                workers[0].kill()
+                killed = True
+                log(f"  kill -9 worker0 at +{time.time() - window_start:.1f}s of the window")
             time.sleep(min(1.0, max(0.0, window_end - time.time())))
         meter.stop()
+        recovery = caught_up_after(db, kill_at) if killed else None
         end_dt = datetime.fromtimestamp(window_end, UTC)
         rss_end = status_kb(ticker.pid, "VmRSS") or 0
         hwm = status_kb(ticker.pid, "VmHWM") or 0
@@ -686,6 +696,7 @@ def run_engine(args, kind: str, receivers: Receivers, workdir: Path) -> EngineRe
             ticker_hwm_kb=hwm,
             overdue_at_end=overdue,
             queue_len_at_end=queue_len,
+            recovery_seconds=recovery,
         )
         collect(db, result, datetime.fromtimestamp(window_start, UTC), end_dt)
         for label, _, path in profilers:
@@ -701,6 +712,27 @@ def run_engine(args, kind: str, receivers: Receivers, workdir: Path) -> EngineRe
         redis.flushdb()
         redis.close()
         db.drop()
+
+
+def caught_up_after(db: Database, kill_at: float, timeout: float = 600) -> float | None:
+    """Seconds from the kill until no run due before it is unfinished (the dead
+    worker's runs recovered through their leases, the backlog delivered)."""
+    due_before = datetime.fromtimestamp(kill_at, UTC)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with db.engine.connect() as connection:
+            unfinished = connection.execute(
+                select(func.count())
+                .select_from(runs_t)
+                .where(
+                    runs_t.c.scheduled_for < due_before,
+                    runs_t.c.status.in_(("pending", "running", "retrying")),
+                )
+            ).scalar_one()
+        if not unfinished:
+            return time.time() - kill_at
+        time.sleep(0.5)
+    return None
 
 
 def collect(db: Database, result: EngineResult, start: datetime, end: datetime) -> None:
@@ -877,6 +909,11 @@ def print_report(args, raws: list[dict], results: list[EngineResult]) -> None:
             f"  runs scheduled in window by status: {dict(r.runs_by_status)}; at window end: "
             f"{r.overdue_at_end} schedules overdue >1s, {r.queue_len_at_end} jobs queued in RQ"
         )
+        if r.recovery_seconds is not None:
+            print(
+                f"  after kill -9 of worker0: every run due before it final "
+                f"{r.recovery_seconds:.1f}s later"
+            )
         print(
             "  CPU% of one core over the window: "
             + ", ".join(f"{k} {v:.0f}" for k, v in r.cpu.items())
@@ -929,6 +966,12 @@ def parse_args(argv=None):
         help="worker processes (default 2; 1 above 100k schedules)",
     )
     parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument(
+        "--kill-worker-after",
+        type=float,
+        metavar="SECONDS",
+        help="kill -9 worker0 this far into the window; report the recovery time",
+    )
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--receivers", type=int, default=2, help="receiver processes")

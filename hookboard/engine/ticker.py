@@ -42,6 +42,10 @@ MIN_TICK_GAP_SECONDS = 0.02
 BUSY_TICK_GAP_SECONDS = 0.05
 WORKERS_BEHIND_JOBS = 3
 RECOVERY_INTERVAL_SECONDS = 5.0
+# Runs taken back per transaction. A full batch means more wait: the next tick
+# takes the next batch at once, so recovery keeps up with the engine's own rate
+# instead of 1,000 runs per RECOVERY_INTERVAL_SECONDS.
+RECOVERY_BATCH = 1000
 # Workers retry a round at most every MAX_DELAY_SECONDS during an outage; a few
 # of those, and the outcomes they held are in before any lease is taken back.
 RECOVERY_HOLD_AFTER_OUTAGE_SECONDS = 5 * OUTAGE_MAX_DELAY_SECONDS
@@ -125,7 +129,10 @@ class Ticker:
                 self.engine,
                 datetime.now(UTC),
                 lease_grace=timedelta(seconds=self.settings.lease_grace_seconds),
+                limit=RECOVERY_BATCH,
             )
+            if len(stale) >= RECOVERY_BATCH:
+                self._next_recovery = clock  # more are waiting: go on next tick
             if stale:
                 log.warning("queueing %d runs again whose lease ran out", len(stale))
                 enqueue_runs(self.queue, stale, self.settings.delivery_batch_size)
