@@ -70,21 +70,28 @@ def histogram_counts(name: str, values: Iterable[float]) -> Counter[str]:
     return counts
 
 
-def delivery_counts(delivered: Iterable, retried_run_ids: set[int]) -> Counter[str]:
-    """What a written batch of attempts adds: attempts by class, runs by outcome,
-    latency, and the fire lag of first attempts. Items are delivery.Delivered."""
+def delivery_counts(delivered: Iterable, written) -> Counter[str]:
+    """What a written batch adds: attempts by class, runs by outcome, latency, and
+    the fire lag of first attempts. Items are engine.record.Delivered, `written`
+    the engine.record.Written of their commit: only what the database recorded
+    counts, and a stale claim's attempt moves no run counter."""
     counts: Counter[str] = Counter()
     latencies, lags = [], []
+    retried = {retry.run_id for retry in written.retries}
     for item in delivered:
         outcome, run = item.outcome, item.run
+        key = (run.run_id, run.attempt_number)
+        if key not in written.recorded:
+            continue
         counts[f"attempts:{outcome.error_class}"] += 1
-        if outcome.ok:
-            counts["runs:succeeded"] += 1
-        elif run.run_id in retried_run_ids:
-            counts["retries"] += 1
-        else:
-            counts["runs:failed"] += 1
         latencies.append(outcome.latency_ms / 1000)
+        if key in written.moved:
+            if outcome.ok:
+                counts["runs:succeeded"] += 1
+            elif run.run_id in retried:
+                counts["retries"] += 1
+            else:
+                counts["runs:failed"] += 1
         if run.attempt_number == 1:
             scheduled = run.scheduled_for
             if scheduled.tzinfo is None:  # SQLite hands back naive UTC

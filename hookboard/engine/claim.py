@@ -4,6 +4,11 @@ A claim moves a run to `running` under a lease (its timeout plus a grace).
 Only a run that is pending, due for its retry, or whose lease ran out can be
 claimed, so a duplicate job never sends twice while a delivery is alive;
 if the worker dies, the lease runs out and the ticker queues the run again.
+
+Each claim takes the run's next attempt number (attempt_count + 1) for its
+own: the number is the claim's generation. A worker that was paused past its
+lease still records its request as its own attempt, and record.py lets only
+the newest claim move the run.
 """
 
 from __future__ import annotations
@@ -103,11 +108,13 @@ _PG_CLAIM = text(
     )
     UPDATE runs AS r
     SET status = '{RunStatus.running}',
+        attempt_count = r.attempt_count + 1,
         lease_expires_at = :now + make_interval(secs => s.timeout_seconds + :grace),
         started_at = coalesce(r.started_at, :now)
     FROM claimable AS c, schedules AS s LEFT JOIN targets AS t ON t.id = s.target_id
     WHERE r.id = c.id AND s.id = r.schedule_id
-    RETURNING r.id, r.user_id, r.schedule_id, r.scheduled_for, r.attempt_count, r.max_attempts,
+    RETURNING r.id, r.user_id, r.schedule_id, r.scheduled_for,
+        r.attempt_count AS attempt_number, r.max_attempts,
         {", ".join(f"s.{column.name}" for column in _REQUEST_COLUMNS)},
         {", ".join(f"t.{name} AS target_{name}" for name in _TARGET_COLUMNS)}
     """
@@ -134,7 +141,7 @@ _GENERIC_CLAIM_SELECT = (
         runs.c.schedule_id,
         runs.c.scheduled_for,
         runs.c.status,
-        runs.c.attempt_count,
+        (runs.c.attempt_count + 1).label("attempt_number"),
         runs.c.max_attempts,
         runs.c.lease_expires_at,
         runs.c.next_attempt_at,
@@ -155,6 +162,7 @@ _GENERIC_CLAIM_UPDATE = (
     .where(runs.c.id == bindparam("b_id"))
     .values(
         status=RunStatus.running,
+        attempt_count=runs.c.attempt_count + 1,
         lease_expires_at=bindparam("b_lease"),
         started_at=bindparam("b_started"),
     )
@@ -200,13 +208,13 @@ def _claimed(row, secrets: list[str]) -> ClaimedRun:
     request = merge_request(
         own, target, timeout_seconds=row.timeout_seconds, follow_redirects=row.follow_redirects
     )
-    values = TemplateValues(row.id, row.schedule_id, row.scheduled_for, row.attempt_count + 1)
+    values = TemplateValues(row.id, row.schedule_id, row.scheduled_for, row.attempt_number)
     return ClaimedRun(
         run_id=row.id,
         user_id=row.user_id,
         schedule_id=row.schedule_id,
         scheduled_for=row.scheduled_for,
-        attempt_number=row.attempt_count + 1,
+        attempt_number=row.attempt_number,
         max_attempts=row.max_attempts,
         request=render_request(request, values),
         retry=RetryPolicy(

@@ -9,7 +9,7 @@ from hookboard.core.db import get_engine
 from hookboard.core.metrics import MetricsReporter, delivery_counts
 from hookboard.core.redis_client import get_redis
 from hookboard.engine.queueing import delivery_queue, enqueue_retry
-from hookboard.engine.record import Delivered, RetryLater
+from hookboard.engine.record import Delivered, RetryLater, Written
 from hookboard.engine.runtime import DeliveryRuntime, RuntimeConfig
 from hookboard.net.guard import NetPolicy
 from hookboard.settings import get_settings
@@ -55,8 +55,8 @@ def _build_runtime() -> DeliveryRuntime:
     def schedule_retry(retry: RetryLater) -> None:
         enqueue_retry(queue, retry.run_id, retry.delay_seconds)
 
-    def observe(batch: list[Delivered], retries: list[RetryLater]) -> None:
-        tally.add_all(delivery_counts(batch, {retry.run_id for retry in retries}))
+    def observe(batch: list[Delivered], written: Written) -> None:
+        tally.add_all(delivery_counts(batch, written))
 
     return DeliveryRuntime(
         get_engine(),

@@ -46,6 +46,27 @@ class RetryLater:
     delay_seconds: float
 
 
+# A claim: the run and its attempt number (the claim's generation, see claim.py).
+ClaimKey = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a committed record wrote, for the caller's retries and metrics."""
+
+    retries: list[RetryLater]
+    moved: set[ClaimKey]  # claims whose outcome moved their run on (the newest claim)
+    recorded: set[ClaimKey]  # claims whose attempt row was written (moved or stale)
+
+    @staticmethod
+    def nothing() -> Written:
+        return Written([], set(), set())
+
+
+def claim_key(run: ClaimedRun) -> ClaimKey:
+    return (run.run_id, run.attempt_number)
+
+
 def record_and_claim(
     engine: Engine,
     delivered: list[Delivered],
@@ -53,7 +74,7 @@ def record_and_claim(
     now: datetime,
     *,
     lease_grace: timedelta,
-) -> tuple[list[RetryLater], list[ClaimedRun]]:
+) -> tuple[Written, list[ClaimedRun]]:
     """A worker's round: record what came back and claim what came in, one transaction.
 
     What needs no database (attempt rows, run transitions, rendering the claimed
@@ -61,9 +82,9 @@ def record_and_claim(
     lock that the ticker and every other worker wait on."""
     record = _prepare_record(delivered, now, lease_grace, None)
     with engine.begin() as connection:
-        retries = _write_record(connection, record, now) if delivered else []
+        written = _write_record(connection, record, now) if delivered else Written.nothing()
         found = claim(connection, run_ids, now, lease_grace) if run_ids else ([], {})
-    return retries, claimed_runs(*found)
+    return written, claimed_runs(*found)
 
 
 def record_outcomes(
@@ -73,10 +94,10 @@ def record_outcomes(
     *,
     lease_grace: timedelta,
     rng: random.Random | None = None,
-) -> list[RetryLater]:
+) -> Written:
     """Write the attempts and move their runs on, in one transaction.
 
-    Returns the retries to schedule; the caller queues them after commit.
+    Returns what was written: the caller queues its retries after commit.
     """
     record = _prepare_record(delivered, now, lease_grace, rng)
     with engine.begin() as connection:
@@ -88,7 +109,7 @@ class _Record:
     """What a batch of finished attempts will write, computed before the transaction."""
 
     run_updates: list[dict]
-    retries: list[RetryLater]
+    retries: list[tuple[ClaimKey, RetryLater]]
     finishing: list
     attempt_rows: list[dict]
 
@@ -99,57 +120,66 @@ def _prepare_record(
     lease_grace: timedelta,
     rng: random.Random | None,
 ) -> _Record:
-    retries: list[RetryLater] = []
+    retries: list[tuple[ClaimKey, RetryLater]] = []
     run_updates = []
     for item in delivered:
         update_, retry = _run_transition(item, now, lease_grace, rng)
         run_updates.append(update_)
         if retry:
-            retries.append(retry)
+            retries.append((claim_key(item.run), retry))
     finishing = _run_ends(delivered, run_updates)
     return _Record(run_updates, retries, finishing, [_attempt_row(item) for item in delivered])
 
 
-def _write_record(connection: Connection, record: _Record, now: datetime) -> list[RetryLater]:
+def _write_record(connection: Connection, record: _Record, now: datetime) -> Written:
     # Schedules before runs, the order a schedule's delete takes them in.
     finishing = record.finishing
     streaks = lock_streaks(connection, finishing) if finishing else []
-    # A stale duplicate (a run moved on meanwhile) only adds its attempt; a run
-    # deleted meanwhile (its schedule was deleted) has nothing left to record,
-    # and one such run must not fail the whole batch on a foreign key.
+    # A stale claim (the run was claimed again after its lease ran out, or moved
+    # on) only adds its attempt, under its own number; a run deleted meanwhile
+    # (its schedule was deleted) has nothing left to record, and one such run
+    # must not fail the whole batch on a foreign key.
     moved, existing = _move_runs(connection, record.run_updates)
-    _insert_attempts(connection, [row for row in record.attempt_rows if row["run_id"] in existing])
+    rows = [row for row in record.attempt_rows if row["run_id"] in existing]
+    _insert_attempts(connection, rows)
     if streaks:
-        record_run_ends(connection, streaks, [e for e in finishing if e.run_id in moved], now)
-    return [retry for retry in record.retries if retry.run_id in moved]
+        ends = [end for end in finishing if (end.run_id, end.attempts) in moved]
+        record_run_ends(connection, streaks, ends, now)
+    return Written(
+        retries=[retry for key, retry in record.retries if key in moved],
+        moved=moved,
+        recorded={(row["run_id"], row["number"]) for row in rows},
+    )
 
 
-def _move_runs(connection: Connection, values: list[dict]) -> tuple[set[int], set[int]]:
-    """Apply the transitions whose guard holds (the run is still running at the
-    attempt count it was claimed with). Returns (runs moved, runs that exist),
-    both locked until commit so that a concurrent delete waits for this write."""
+def _move_runs(connection: Connection, values: list[dict]) -> tuple[set[ClaimKey], set[int]]:
+    """Apply the transitions whose guard holds (the run is still running under
+    this very claim: its attempt count is the claim's attempt number). Returns
+    (the claims that moved their run, the runs that exist), all locked until
+    commit so that a concurrent delete waits for this write."""
     ids = [row["id"] for row in values]
     if pg_batch.is_postgres(connection):
-        moved = set(connection.execute(_PG_UPDATE_RUNS, pg_batch.rows_param(values)).scalars())
-        others = [run_id for run_id in ids if run_id not in moved]
+        result = connection.execute(_PG_UPDATE_RUNS, pg_batch.rows_param(values))
+        moved = {(row.id, row.attempt_count) for row in result}
+        moved_ids = {run_id for run_id, _ in moved}
+        others = [run_id for run_id in ids if run_id not in moved_ids]
         if not others:
-            return moved, moved
-        return moved, moved | set(connection.execute(_PG_LOCK_RUNS, {"ids": others}).scalars())
+            return moved, moved_ids
+        locked = connection.execute(_PG_LOCK_RUNS, {"ids": others}).scalars()
+        return moved, moved_ids | set(locked)
     # SQLite: this transaction holds the database's write lock already.
     current = {
         row.id: (row.status, row.attempt_count)
         for row in connection.execute(_RUNS_NOW, {"ids": ids})
     }
     applies = [
-        row
-        for row in values
-        if current.get(row["id"]) == (RunStatus.running, row["_prev_attempts"])
+        row for row in values if current.get(row["id"]) == (RunStatus.running, row["attempt_count"])
     ]
     if applies:
         connection.execute(
             _UPDATE_RUNS, [{f"b_{name}": value for name, value in row.items()} for row in applies]
         )
-    return {row["id"] for row in applies}, set(current)
+    return {(row["id"], row["attempt_count"]) for row in applies}, set(current)
 
 
 _RUNS_NOW = select(runs.c.id, runs.c.status, runs.c.attempt_count).where(
@@ -189,7 +219,6 @@ def _run_transition(item: Delivered, now: datetime, lease_grace: timedelta, rng)
     run, outcome = item.run, item.outcome
     values = {
         "id": run.run_id,
-        "_prev_attempts": run.attempt_number - 1,
         "attempt_count": run.attempt_number,
         "status_code": outcome.status_code,
         "latency_ms": outcome.latency_ms,
@@ -214,7 +243,6 @@ def _run_transition(item: Delivered, now: datetime, lease_grace: timedelta, rng)
 
 
 RUN_UPDATE_COLUMNS = (
-    ("_prev_attempts", "integer"),
     ("status", "varchar"),
     ("attempt_count", "integer"),
     ("status_code", "integer"),
@@ -224,13 +252,13 @@ RUN_UPDATE_COLUMNS = (
     ("next_attempt_at", "timestamptz"),
     ("lease_expires_at", "timestamptz"),
 )
-# Guarded by the attempt count: a stale duplicate never overwrites a newer result.
+# Guarded by the claim: a stale claim's outcome never overwrites a newer claim's.
 _PG_UPDATE_RUNS = pg_batch.update_rows(
     "runs",
     ("id", "bigint"),
     RUN_UPDATE_COLUMNS,
-    where=f"runs.status = '{RunStatus.running}' AND runs.attempt_count = v._prev_attempts",
-    suffix="RETURNING runs.id",
+    where=f"runs.status = '{RunStatus.running}' AND runs.attempt_count = v.attempt_count",
+    suffix="RETURNING runs.id, runs.attempt_count",
 )
 _UPDATE_RUNS = (
     update(runs)
@@ -238,16 +266,10 @@ _UPDATE_RUNS = (
         and_(
             runs.c.id == bindparam("b_id"),
             runs.c.status == RunStatus.running,
-            runs.c.attempt_count == bindparam("b__prev_attempts"),
+            runs.c.attempt_count == bindparam("b_attempt_count"),
         )
     )
-    .values(
-        **{
-            name: bindparam(f"b_{name}")
-            for name, _ in RUN_UPDATE_COLUMNS
-            if not name.startswith("_")
-        }
-    )
+    .values(**{name: bindparam(f"b_{name}") for name, _ in RUN_UPDATE_COLUMNS})
 )
 
 

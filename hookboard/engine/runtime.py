@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 from hookboard.core.outage import Outage, is_outage
 from hookboard.domain.signing import delivery_headers
 from hookboard.engine.claim import ClaimedRun
-from hookboard.engine.record import Delivered, RetryLater, record_and_claim
+from hookboard.engine.record import Delivered, RetryLater, Written, record_and_claim
 from hookboard.net.attempt import make_client, send_attempt
 from hookboard.net.guard import NetPolicy
 
@@ -59,7 +59,7 @@ class DeliveryRuntime:
         policy: NetPolicy,
         config: RuntimeConfig,
         schedule_retry: Callable[[RetryLater], None],
-        observe: Callable[[list[Delivered], list[RetryLater]], None] | None = None,
+        observe: Callable[[list[Delivered], Written], None] | None = None,
     ):
         self._engine = engine
         self._observe = observe  # metrics: called once per written batch
@@ -187,7 +187,7 @@ class DeliveryRuntime:
         bugs = 0
         while True:
             try:
-                retries, claimed = record_and_claim(
+                written, claimed = record_and_claim(
                     self._engine, results, run_ids, _now(), lease_grace=self._config.lease_grace
                 )
                 break
@@ -206,17 +206,17 @@ class DeliveryRuntime:
         for run in claimed:
             self._loop.call_soon_threadsafe(self._start_delivery, run)
         self._release(len(run_ids) - len(claimed))  # another worker has them
-        self._after_commit(results, retries)
+        self._after_commit(results, written)
 
-    def _after_commit(self, results: list[Delivered], retries: list[RetryLater]) -> None:
-        for retry in retries:
+    def _after_commit(self, results: list[Delivered], written: Written) -> None:
+        for retry in written.retries:
             try:
                 self._schedule_retry(retry)
             except Exception:
                 log.exception("queueing the retry of run %s failed", retry.run_id)
         if self._observe is not None and results:
             try:
-                self._observe(results, retries)
+                self._observe(results, written)
             except Exception:
                 log.exception("recording delivery metrics failed")
         self._release(len(results))  # recorded: their capacity is free

@@ -17,6 +17,7 @@ from redis import Redis
 from hookboard.api.metrics_collector import metrics_registry
 from hookboard.core.db import make_engine
 from hookboard.core.metrics import MetricsReporter, delivery_counts
+from hookboard.engine.record import RetryLater, Written
 from tests.support.api_server import serve_api
 from tests.support.engine import EngineProcesses, make_schedule, make_user, runs_of, wait_until
 from tests.support.processes import free_port
@@ -149,10 +150,14 @@ def test_flushed_totals_add_up_across_processes(redis, sqlite_url):
         _delivered(2, 1, "http_5xx", 700, 0.5),  # retried
         _delivered(3, 2, "timeout", 30_000, 9),  # a retry: no fire lag
         _delivered(4, 1, "http_4xx", 70_000, 0.001),  # failed, past the last bucket
+        _delivered(5, 3, "timeout", 1_000, 0),  # a stale claim: its attempt, no run outcome
+        _delivered(6, 1, "success", 3, 0),  # its run was deleted: nothing recorded
     ]
+    moved = {(1, 1), (2, 1), (3, 2), (4, 1)}
+    written = Written([RetryLater(2, 1.0)], moved=moved, recorded=moved | {(5, 3)})
     for _process in range(2):  # two workers, one Redis
         reporter = MetricsReporter(redis, "hb-metrics-test", "worker")
-        reporter.tally.add_all(delivery_counts(batch, retried_run_ids={2}))
+        reporter.tally.add_all(delivery_counts(batch, written))
         reporter.flush()
     engine = make_engine(sqlite_url)
     registry = metrics_registry(redis, engine, "hb-metrics-test")
@@ -160,13 +165,14 @@ def test_flushed_totals_add_up_across_processes(redis, sqlite_url):
     assert get("hookboard_runs_total", {"outcome": "succeeded"}) == 2
     assert get("hookboard_runs_total", {"outcome": "failed"}) == 4
     assert get("hookboard_retries_total") == 2
-    assert get("hookboard_attempts_total", {"error_class": "timeout"}) == 2
-    assert get("hookboard_delivery_latency_seconds_count") == 8
-    assert get("hookboard_delivery_latency_seconds_sum") == pytest.approx(2 * 100.703)
+    assert get("hookboard_attempts_total", {"error_class": "timeout"}) == 4
+    assert get("hookboard_attempts_total", {"error_class": "success"}) == 2
+    assert get("hookboard_delivery_latency_seconds_count") == 10
+    assert get("hookboard_delivery_latency_seconds_sum") == pytest.approx(2 * 101.703)
     assert get("hookboard_delivery_latency_seconds_bucket", {"le": "0.005"}) == 2
-    assert get("hookboard_delivery_latency_seconds_bucket", {"le": "1"}) == 4
-    assert get("hookboard_delivery_latency_seconds_bucket", {"le": "60"}) == 6
-    assert get("hookboard_delivery_latency_seconds_bucket", {"le": "+Inf"}) == 8
+    assert get("hookboard_delivery_latency_seconds_bucket", {"le": "1"}) == 6
+    assert get("hookboard_delivery_latency_seconds_bucket", {"le": "60"}) == 8
+    assert get("hookboard_delivery_latency_seconds_bucket", {"le": "+Inf"}) == 10
     assert get("hookboard_fire_lag_seconds_count") == 6
     assert get("hookboard_fire_lag_seconds_bucket", {"le": "0.025"}) == 4
     assert get("hookboard_fire_lag_seconds_bucket", {"le": "+Inf"}) == 6

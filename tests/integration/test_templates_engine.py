@@ -52,7 +52,11 @@ def test_each_attempt_gets_its_own_values(engine, processes):
         processes.worker()
         first, second = receiver.wait_for(2, timeout=30)
         [run] = wait_until(
-            lambda: [r for r in runs_of(engine, schedule_id) if r.attempt_count == 2]
+            lambda: [
+                r
+                for r in runs_of(engine, schedule_id)
+                if r.attempt_count == 2 and r.finished_at is not None
+            ]
         )
 
     at = format_instant(run.scheduled_for)
