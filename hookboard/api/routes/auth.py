@@ -36,7 +36,7 @@ def signup(
     except accounts.EmailTakenError as error:
         raise ApiError(409, str(error), code="email_taken", field="email") from None
     except accounts.ThrottledError as error:
-        raise _throttled(error) from None
+        raise throttled(error) from None
     response.headers.update(NO_STORE)
     user = result.user
     return SignupResponse(
@@ -57,7 +57,7 @@ def login(
     except accounts.InvalidCredentialsError as error:
         raise ApiError(401, str(error), code="invalid_credentials") from None
     except accounts.ThrottledError as error:
-        raise _throttled(error) from None
+        raise throttled(error) from None
     response.headers.update(NO_STORE)
     return LoginResponse(token=result.token, expires_at=result.expires_at)
 
@@ -82,6 +82,6 @@ def _client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _throttled(error: accounts.ThrottledError) -> ApiError:
+def throttled(error: accounts.ThrottledError) -> ApiError:
     headers = {"Retry-After": str(error.retry_after)}
     return ApiError(429, str(error), code="rate_limited", headers=headers)

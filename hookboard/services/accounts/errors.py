@@ -42,3 +42,10 @@ class LoginThrottledError(ThrottledError):
 class SignupThrottledError(ThrottledError):
     def __init__(self, retry_after: int):
         super().__init__("too many sign-ups from this address", retry_after)
+
+
+class NeedsSessionError(AccountError):
+    """An action only a signed-in person may take, not an API key."""
+
+    def __init__(self, action: str):
+        super().__init__(f"{action} needs a signed-in session, not an API key")
