@@ -8,6 +8,7 @@ from hookboard.ui.editor import (
     view as editor,
 )
 from hookboard.ui.editor.state import EditorState
+from hookboard.ui.hardening import secure_dashboard
 from hookboard.ui.pages import (
     auth,
     keys,
@@ -25,6 +26,7 @@ app = rx.App(
     api_transformer=create_api(),
     stylesheets=["/hookboard.css"],
 )
+secure_dashboard(app)  # socket origin check, upload guard, error toasts (ui/hardening.py)
 
 # (view, route, title, on_load); every signed-in page's loader sends visitors to log in.
 PAGES = (

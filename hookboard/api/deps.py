@@ -32,8 +32,7 @@ from hookboard.core.db import get_engine, get_read_engine
 from hookboard.domain.tokens import API_KEY_PREFIX, SESSION_PREFIX
 from hookboard.models import ApiKey
 from hookboard.services import credentials
-from hookboard.services.ratelimit import api_limits, get_limiter, rate_limit_headers
-from hookboard.settings import get_settings
+from hookboard.services.request_limits import RateLimited, count_request, credential_of
 
 # last_used_at is written at most this often per key, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -111,29 +110,12 @@ def get_principal(
 
 
 def enforce_rate_limit(principal: Principal) -> dict[str, str]:
-    """Count the request; its X-RateLimit-* headers, or a 429 past the limit."""
-    if principal.api_key_id is not None:
-        credential = f"key:{principal.api_key_id}"
-    else:
-        credential = f"session:{principal.session_id}"
-    limits = api_limits(get_settings(), user_id=principal.user_id, credential=credential)
-    if not limits:
-        return {}
-    limiter = get_limiter()
-    verdict = limiter.hit(*limits)
-    if verdict is None:  # Redis unavailable: serve the request
-        return {}
-    usage = verdict.report
-    headers = rate_limit_headers(usage)
-    if not verdict.allowed:
-        retry_after = usage.retry_after(limiter.clock())
-        raise ApiError(
-            429,
-            f"rate limit of {usage.limit} requests per minute exceeded; retry in {retry_after} s",
-            code="rate_limited",
-            headers={**headers, "Retry-After": str(retry_after)},
-        )
-    return headers
+    """Count the request (the service's rule); its X-RateLimit-* headers, or a 429."""
+    credential = credential_of(api_key_id=principal.api_key_id, session_id=principal.session_id)
+    try:
+        return count_request(user_id=principal.user_id, credential=credential)
+    except RateLimited as error:
+        raise ApiError(429, str(error), code="rate_limited", headers=error.headers) from None
 
 
 # A write request's token lookup uses its own short read, not the route's

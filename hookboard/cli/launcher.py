@@ -30,6 +30,7 @@ from hookboard.cli.preflight import (
     check_redis_url,
 )
 from hookboard.core.migrate import PROJECT_ROOT, upgrade_to_head
+from hookboard.core.private_files import PRIVATE_DIR_MODE, keep_new_files_private, tighten
 from hookboard.settings import Settings, SettingsError, get_settings
 
 READY_TIMEOUT_SECONDS = 600  # the first start compiles the frontend
@@ -141,11 +142,20 @@ def child_environment(settings: Settings, redis_url: str) -> dict[str, str]:
     return env
 
 
+def keep_data_private(settings: Settings) -> None:
+    """Everything this launcher and its children create (DATA_DIR, the SQLite file, the
+    secret key, a local Redis's files, Reflex's .states/) is the owner's only."""
+    keep_new_files_private()
+    settings.data_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    tighten(settings.data_dir, PRIVATE_DIR_MODE)
+
+
 def main() -> None:
     try:
         settings = get_settings()
     except SettingsError as error:
         fail(str(error))
+    keep_data_private(settings)
     preflight(settings)
     stack = Stack()
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

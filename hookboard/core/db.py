@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from hookboard.core.private_files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, tighten
 from hookboard.settings import get_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -45,7 +47,7 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
     database = make_url(url).database
     lock_path = None
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_file(Path(database))
         kwargs = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, **kwargs}
         lock_path = f"{database}-writelock"
     engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
@@ -98,6 +100,21 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
             lock.close()
 
     return engine
+
+
+# SQLite gives its -wal and -shm files the database file's mode.
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def _private_sqlite_file(database: Path) -> None:
+    """Create the database's folder (0700) and file (0600) if missing; tighten the file's
+    and its companions' modes if an older version left them readable by others."""
+    if not database.parent.exists():
+        database.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    for suffix in SQLITE_COMPANIONS:
+        tighten(Path(f"{database}{suffix}"), PRIVATE_FILE_MODE)
 
 
 _WRITE_LOCK = "hookboard_write_lock"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -41,14 +42,20 @@ class FailedRun:
     status_code: int | None
 
 
-def session_user(session: Session, *, token: str, now: datetime) -> tuple[int, str] | None:
-    """(user id, email) for a live session token, by the API's own rule; None otherwise."""
+class SignedIn(NamedTuple):
+    user_id: int
+    email: str
+    session_id: int  # the session's rate-limit bucket, as the API counts it
+
+
+def session_user(session: Session, *, token: str, now: datetime) -> SignedIn | None:
+    """Who holds a live session token, by the API's own rule; None otherwise."""
     if not token:
         return None
     found = credentials.find_session(session.connection(), token)
     if found is None or not credentials.session_is_live(found, now):
         return None
-    return found.user_id, found.email
+    return SignedIn(found.user_id, found.email, found.id)
 
 
 def overview(session: Session, *, user_id: int, now: datetime) -> Overview:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from hookboard.core.redaction import redact_headers
 from hookboard.models import Schedule
 from hookboard.services import InvalidInput
+from hookboard.ui.ids import id_of
 
 NO_TARGET = "none"
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
@@ -131,7 +132,7 @@ def headers_of(rows: list[dict[str, str]]) -> dict[str, str]:
 def request_fields(form: dict[str, Any]) -> dict[str, Any]:
     target = form["target_id"]
     return {
-        "target_id": None if target in ("", NO_TARGET) else int(target),
+        "target_id": None if target in ("", NO_TARGET) else id_of(target, "target"),
         "url": form["url"].strip() or None,
         "method": form["method"] or None,
         "headers": headers_of(form["headers"]),

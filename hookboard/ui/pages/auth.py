@@ -37,8 +37,12 @@ class CredentialsState(AuthState):
         return rx.toast.error(message)
 
     def _signed_in(self, token: str, message: str):
-        self.token, self.error, self.field_name, self.busy = token, "", "", False
-        return [rx.redirect(self._next()), rx.toast.success(message)]
+        # An AuthState event: it resets every page state, not only the ones loaded here.
+        return [
+            AuthState.begin_session(token),
+            rx.redirect(self._next()),
+            rx.toast.success(message),
+        ]
 
     @rx.event
     async def log_in(self, form: dict):

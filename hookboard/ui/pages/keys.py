@@ -9,6 +9,7 @@ from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page
 from hookboard.ui.components.widgets import confirm, dialog_form_actions, empty_state, field
+from hookboard.ui.ids import id_of
 from hookboard.ui.state import AuthState
 
 
@@ -85,7 +86,9 @@ class KeysState(AuthState):
         if user_id is None:
             return self._to_login()
         with services.db() as session:
-            revoked = accounts.revoke_api_key(session, user_id=user_id, key_id=int(key_id))
+            revoked = accounts.revoke_api_key(
+                session, user_id=user_id, key_id=id_of(key_id, "API key")
+            )
         self._refresh(user_id)
         if not revoked:
             return rx.toast.error("That key was already revoked")

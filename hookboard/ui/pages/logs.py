@@ -16,6 +16,7 @@ from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page
 from hookboard.ui.components.widgets import field
 from hookboard.ui.format import RUN_STATUS_COLORS
+from hookboard.ui.ids import filter_id
 from hookboard.ui.state import AuthState
 
 ALL = "all"
@@ -90,7 +91,9 @@ class LogsState(AuthState):
                 found = service.list_runs(
                     session,
                     user_id=user_id,
-                    schedule_id=None if self.schedule_filter == ALL else int(self.schedule_filter),
+                    schedule_id=None
+                    if self.schedule_filter == ALL
+                    else filter_id(self.schedule_filter, "schedule"),
                     status=None if self.status_filter == ALL else self.status_filter,
                     since=day_bound(self.since, "since", end=False),
                     until=day_bound(self.until, "until", end=True),

@@ -19,6 +19,7 @@ from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page
 from hookboard.ui.components.widgets import confirm, dialog_form_actions, empty_state, field
+from hookboard.ui.ids import id_of
 from hookboard.ui.state import AuthState
 
 EMPTY_FORM = {"name": "", "kind": "webhook", "url": "", "email": ""}
@@ -133,7 +134,7 @@ class NotificationsState(AuthState):
                 channel = channels.update_channel(
                     session,
                     user_id=user_id,
-                    channel_id=int(channel_id),
+                    channel_id=id_of(channel_id, "notification channel"),
                     changes={"enabled": bool(enabled)},
                     now=services.now(),
                     config=services.config(),
@@ -153,7 +154,9 @@ class NotificationsState(AuthState):
             return self._to_login()
         try:
             with services.db() as session:
-                channels.delete_channel(session, user_id=user_id, channel_id=int(channel_id))
+                channels.delete_channel(
+                    session, user_id=user_id, channel_id=id_of(channel_id, "notification channel")
+                )
                 session.commit()
         except service.NotFound as error:
             return rx.toast.error(str(error))
@@ -167,14 +170,15 @@ class NotificationsState(AuthState):
             yield self._to_login()
             return
         try:
+            channel_ref = id_of(channel_id, "notification channel")
             with services.db() as session:
                 prepared = channels.prepare_test_alert(
-                    session, user_id=user_id, channel_id=int(channel_id), now=services.now()
+                    session, user_id=user_id, channel_id=channel_ref, now=services.now()
                 )
         except service.NotFound as error:
             yield rx.toast.error(str(error))
             return
-        self.testing = int(channel_id)
+        self.testing = channel_ref
         yield
         failure = await channels.send_test_alert(prepared, config=services.config(), smtp=smtp())
         self.testing = 0

@@ -48,9 +48,12 @@ class ImportState(AuthState):
 
     @rx.event
     async def read_file(self, files: list[rx.UploadFile]):
+        # ui/upload_guard.py checked the session and the size before Reflex read the body.
+        if self._user_id() is None:
+            return self._to_login()
         if not files:
             return None
-        data = await files[0].read()
+        data = await files[0].read(transfer.MAX_DOCUMENT_BYTES + 1)
         self._clear_result()
         if len(data) > transfer.MAX_DOCUMENT_BYTES:
             self.error = "document: the file is too large"
@@ -146,7 +149,12 @@ def upload_zone() -> rx.Component:
         accept={"application/json": [".json"]},
         max_files=1,
         multiple=False,
-        on_drop=S.read_file,
+        # The session token goes along: ui/upload_guard.py refuses an upload without one.
+        on_drop=S.read_file(
+            rx.upload_files(
+                upload_id=UPLOAD_ID, extra_headers={"Authorization": "Bearer " + S.token}
+            )
+        ),
         max_size=transfer.MAX_DOCUMENT_BYTES,
     )
 

@@ -20,6 +20,7 @@ from hookboard.ui.components.widgets import (
     run_badge,
     schedule_badge,
 )
+from hookboard.ui.ids import id_of
 from hookboard.ui.pages.schedule_import import export_menu, import_dialog
 from hookboard.ui.state import AuthState
 
@@ -86,7 +87,7 @@ class ScheduleListState(AuthState):
         if user_id is None:
             return self._to_login()
         try:
-            result = action(user_id, int(schedule_id))
+            result = action(user_id, id_of(schedule_id, "schedule"))
         except service.ServiceError as error:
             return rx.toast.error(schedule_actions.error_message(error))
         self._fetch(user_id, cursor=None)

@@ -12,6 +12,7 @@ from hookboard.domain.limits import HTTP_METHODS
 from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page
 from hookboard.ui.components.widgets import confirm, dialog_form_actions, empty_state, field
+from hookboard.ui.ids import id_of
 from hookboard.ui.state import AuthState
 
 EMPTY_FORM = {"name": "", "method": "POST", "url": "", "headers": "", "body": ""}
@@ -81,7 +82,7 @@ class TargetsState(AuthState):
     @rx.event
     def open_edit(self, target: dict):
         self.form = {name: str(target.get(name) or "") for name in EMPTY_FORM}
-        self.editing, self.dialog_open = int(target["id"]), True
+        self.editing, self.dialog_open = id_of(target.get("id"), "target"), True
         self.errors = dict.fromkeys(ERROR_FIELDS, "")
 
     @rx.event
@@ -109,8 +110,8 @@ class TargetsState(AuthState):
                 "body": self.form["body"] or None,
             }
             self._write(user_id, fields)
-        except (service.InvalidInput, service.Conflict) as error:
-            if error.field in self.errors:
+        except service.ServiceError as error:  # NotFound too: a target not (or no longer) theirs
+            if getattr(error, "field", None) in self.errors:
                 self.errors[error.field] = error.message
             return rx.toast.error(f"Not saved: {error}")
         saved = self.form["name"]
@@ -147,7 +148,9 @@ class TargetsState(AuthState):
             return self._to_login()
         try:
             with services.db() as session:
-                service.delete_target(session, user_id=user_id, target_id=int(target_id))
+                service.delete_target(
+                    session, user_id=user_id, target_id=id_of(target_id, "target")
+                )
                 session.commit()
         except (service.NotFound, service.Conflict) as error:
             return rx.toast.error(str(error))
