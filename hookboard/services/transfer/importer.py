@@ -79,6 +79,7 @@ def run_import(
     plan.targets(parsed.targets)
     plan.schedules(parsed.schedules)
     if not dry_run:
+        plan.prepare()
         try:
             _check_unchanged(session, user_id, snapshot)
             plan.write(session)
@@ -86,6 +87,7 @@ def run_import(
         except BaseException:
             session.rollback()
             raise
+        plan.name_created_rows()
     return plan.report(dry_run)
 
 
@@ -285,54 +287,77 @@ class _Plan:
 
     # the one short write
 
+    def prepare(self) -> None:
+        """Every value the statements send, built before the write transaction begins."""
+        self.values = {
+            Target: [_values(row) for row in self.new_targets.values()],
+            Schedule: [_values(row) for row in self.new_schedules],
+        }
+        self.updates = {model: _update_batches(edits) for model, edits in self.edited.items()}
+
     def write(self, session: Session) -> None:
         """A few bulk statements, whatever the document's size."""
-        created = _insert(session, Target, self.new_targets.values())
+        targets = list(self.new_targets.values())
+        created = _insert(session, targets, self.values[Target])
+        self.created = [(targets, created)]
         real_ids = dict(zip(self.new_targets, created, strict=True))
-        for schedule in self.new_schedules:
-            schedule.target_id = real_ids.get(schedule.target_id, schedule.target_id)
-        for schedule, _changed in self.edited[Schedule]:
-            schedule.target_id = real_ids.get(schedule.target_id, schedule.target_id)
-        _insert(session, Schedule, self.new_schedules)
-        for model, edits in self.edited.items():
-            _update(session, model, edits)
+        edited = [value for batch in self.updates.get(Schedule, []) for value in batch]
+        for value in [*self.values[Schedule], *edited]:
+            if value.get("target_id") in real_ids:  # a stand-in for a target just created
+                value["target_id"] = real_ids[value["target_id"]]
+        created = _insert(session, self.new_schedules, self.values[Schedule])
+        self.created.append((self.new_schedules, created))
+        for model, batches in self.updates.items():
+            for batch in batches:
+                session.execute(update(model), batch)
+
+    def name_created_rows(self) -> None:
+        """Their ids on the new rows (after the commit: no lock held meanwhile)."""
+        for rows, ids in self.created:
+            for row, row_id in zip(rows, ids, strict=True):
+                row.id = row_id
 
 
 def _columns(row: SQLModel) -> dict[str, Any]:
     return {column.key: getattr(row, column.key) for column in type(row).__table__.columns}
 
 
-def _insert(session: Session, model: type, rows) -> list[int]:
-    """One multi-row INSERT for all `rows` (names unique among them); they get their ids."""
-    rows = list(rows)
+def _values(row: SQLModel) -> dict[str, Any]:
+    return {name: value for name, value in _columns(row).items() if name != "id"}
+
+
+def _insert(session: Session, rows: list, values: list[dict]) -> list[int]:
+    """One executemany INSERT of `values`, the columns of `rows` (new names all);
+    their ids, in order."""
     if not rows:
         return []
-    values = [{k: v for k, v in _columns(row).items() if k != "id"} for row in rows]
-    # Ids are matched by name: asking for them in row order makes SQLite insert one at a time.
-    statement = insert(model).returning(model.id, model.name)
+    table = type(rows[0]).__table__
+    # A plain executemany (no RETURNING, which SQLAlchemy would expand row by row),
+    # then the ids by name: a fraction of the time spent holding the lock.
     try:
-        # render_nulls: a None is written as NULL (not left to a default), one batch for all.
-        found = session.execute(statement, values, execution_options={"render_nulls": True})
-        ids = {name: row_id for row_id, name in found}
+        session.connection().execute(insert(table), values)
     except IntegrityError:
         raise Conflict(
             "a target or schedule of the document was created meanwhile; run the import again",
             code="changed_meanwhile",
         ) from None
-    for row in rows:
-        row.id = ids[row.name]
-    return [row.id for row in rows]
+    found = session.execute(
+        select(table.c.id, table.c.name)
+        .where(table.c.user_id == rows[0].user_id, table.c.name.in_([row.name for row in rows]))
+        .order_by(table.c.id)
+    )
+    ids = {name: row_id for row_id, name in found}  # the newest of a name: this one
+    return [ids[row.name] for row in rows]
 
 
-def _update(session: Session, model: type, edits: list[tuple[SQLModel, set[str]]]) -> None:
+def _update_batches(edits: list[tuple[SQLModel, set[str]]]) -> list[list[dict]]:
     """UPDATE by primary key: one executemany per set of changed columns."""
     batches: dict[frozenset[str], list[dict]] = defaultdict(list)
     for row, changed in edits:
         batches[frozenset(changed)].append(
             {"id": row.id, **{name: getattr(row, name) for name in changed}}
         )
-    for batch in batches.values():
-        session.execute(update(model), batch)
+    return list(batches.values())
 
 
 def _refuse_duplicate_names(kind: str, names: list[str]) -> None:
