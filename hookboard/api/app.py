@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 
 from hookboard import __version__
-from hookboard.api.errors import ERROR_RESPONSES, install_error_handlers
+from hookboard.api.errors import ERROR_RESPONSES, add_api_fallback, install_error_handlers
 from hookboard.api.middleware.admission import AdmissionLimit
 from hookboard.api.middleware.body_limit import BodyLimit
 from hookboard.api.middleware.client_ip import TrustedProxyClient
@@ -39,6 +39,7 @@ def create_api() -> FastAPI:
     api.include_router(channels.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     # Public and an image: only its 404 is an error body.
     api.include_router(badge.router, prefix=API_PREFIX, responses={404: ERROR_RESPONSES[404]})
+    add_api_fallback(api, API_PREFIX)
     return api
 
 
