@@ -132,9 +132,6 @@ class Settings(BaseSettings):
         le=104_857_600,
         description="Largest HTTP request body the web process reads; more is a 413.",
     )
-    public_url: str = Field(
-        "", description="The address users reach Hookboard at; https:// turns HSTS on."
-    )
 
     @field_validator("redis_url")
     @classmethod
