@@ -121,7 +121,16 @@ class Settings(BaseSettings):
         30, ge=0.1, le=3600, description="First alert retry delay; doubles each time (max 1 h)."
     )
     metrics_token: str = Field(
-        "", description="Bearer token /metrics requires; empty = /metrics is open."
+        "", description="Bearer token /metrics requires; empty = loopback only or METRICS_PUBLIC."
+    )
+    metrics_public: bool = Field(
+        False, description="Serve /metrics without a token to every address, not only loopback."
+    )
+    max_request_body_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        le=104_857_600,
+        description="Largest HTTP request body the web process reads; more is a 413.",
     )
 
     @field_validator("redis_url")

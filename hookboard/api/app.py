@@ -3,8 +3,9 @@
 from fastapi import FastAPI
 
 from hookboard import __version__
-from hookboard.api.errors import ERROR_RESPONSES, install_error_handlers
+from hookboard.api.errors import ERROR_RESPONSES, add_api_fallback, install_error_handlers
 from hookboard.api.middleware.admission import AdmissionLimit
+from hookboard.api.middleware.body_limit import BodyLimit
 from hookboard.api.middleware.client_ip import TrustedProxyClient
 from hookboard.api.middleware.cors import add_cors
 from hookboard.api.routes import badge, channels, health, metrics, schedule_io
@@ -15,6 +16,7 @@ API_PREFIX = "/api/v1"
 
 
 def create_api() -> FastAPI:
+    settings = get_settings()
     api = FastAPI(
         title="Hookboard",
         version=__version__,
@@ -24,8 +26,10 @@ def create_api() -> FastAPI:
     # Inside CORS (added after), so that a 503 still carries CORS headers.
     api.add_middleware(AdmissionLimit, limit=ADMITTED_REQUESTS)
     add_cors(api)
-    # Outermost: every layer sees the client's address, not the proxy's.
-    api.add_middleware(TrustedProxyClient, hops=get_settings().trusted_proxy_hops)
+    # Outside admission and CORS: every layer sees the client's address, not the proxy's.
+    api.add_middleware(TrustedProxyClient, hops=settings.trusted_proxy_hops)
+    # Outermost of all: an oversized body is refused before any work (auth, parsing).
+    api.add_middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
     api.include_router(health.router)
     api.include_router(metrics.router)
     # Before /schedules/{schedule_id}, which would take "export" for an id.
@@ -35,6 +39,7 @@ def create_api() -> FastAPI:
     api.include_router(channels.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     # Public and an image: only its 404 is an error body.
     api.include_router(badge.router, prefix=API_PREFIX, responses={404: ERROR_RESPONSES[404]})
+    add_api_fallback(api, API_PREFIX)
     return api
 
 

@@ -119,6 +119,24 @@ def rate_limit_headers_of(request: Request) -> dict[str, str]:
     return dict(getattr(request.state, "rate_limit_headers", None) or {})
 
 
+def add_api_fallback(app: FastAPI, prefix: str) -> None:
+    """Under `prefix`, a path or method no route takes is a JSON 404 or 405 (with the
+    resource's Allow). Without it the request would fall through to the dashboard,
+    which Reflex mounts behind the API: its HTML 404 or plain-text 405. Add it last."""
+    allowed = AllowedMethods(app)
+
+    async def unrouted(request: Request) -> None:
+        methods = allowed.methods(request.url.path)
+        raise StarletteHTTPException(404 if not methods else 405)
+
+    app.add_api_route(
+        prefix + "/{path:path}", unrouted, methods=list(ALL_METHODS), include_in_schema=False
+    )
+
+
+ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     allowed = AllowedMethods(app)
 

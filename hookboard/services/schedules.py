@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -69,23 +69,27 @@ _COUNT_SCHEDULES = (
 )
 
 
-def create_schedule(
-    session: Session,
+TargetCheck = Callable[[Any], None]  # raises InvalidInput("target_id") for a target not owned
+
+
+def new_schedule(
     *,
     user_id: int,
     fields: dict[str, Any],
     now: datetime,
     config: ServiceConfig,
+    check_target: TargetCheck,
     paused: bool = False,
 ) -> Schedule:
-    """A new schedule from storage fields (`url`, `max_attempts`, ...), planned from now."""
+    """A validated Schedule planned from now, not yet added to a session (nor counted
+    against the quota)."""
     fields = {name: value for name, value in fields.items() if value is not None}
     fields.setdefault("headers", {})
     badge = fields.pop("badge", False)
     check_schedule_scalars(fields)
     check_request_fields(fields, config)
     if fields.get("target_id") is not None:
-        _owned_target(session, user_id, fields["target_id"])
+        check_target(fields["target_id"])
     elif not fields.get("url"):
         raise InvalidInput("request.url", "a schedule needs request.url or target_id")
     else:
@@ -99,34 +103,58 @@ def create_schedule(
     check_kind_fields(schedule, fields)
     schedule.anchor_at = schedule.starts_at or now
     schedule.next_run_at = plan_next_run(schedule, now)
-    count = session.exec(_COUNT_SCHEDULES, params={"user_id": user_id}).one()
+    schedule.created_at = schedule.updated_at = now
+    _set_badge(schedule, badge)
+    if paused:
+        schedule.status = ScheduleStatus.paused
+        schedule.next_run_at = None
+    return schedule
+
+
+def check_quota(count: int, config: ServiceConfig) -> None:
+    """Refuse one more schedule for a user who has `count`."""
     if count >= config.max_schedules_per_user:
         raise Conflict(
             f"schedule quota reached: at most {config.max_schedules_per_user} schedules "
             "per user (MAX_SCHEDULES_PER_USER); delete some first",
             code="quota_exceeded",
         )
-    schedule.created_at = schedule.updated_at = now
-    _set_badge(schedule, badge)
-    if paused:
-        schedule.status = ScheduleStatus.paused
-        schedule.next_run_at = None
+
+
+def create_schedule(
+    session: Session,
+    *,
+    user_id: int,
+    fields: dict[str, Any],
+    now: datetime,
+    config: ServiceConfig,
+    paused: bool = False,
+) -> Schedule:
+    """A new schedule from storage fields (`url`, `max_attempts`, ...), planned from now."""
+    schedule = new_schedule(
+        user_id=user_id,
+        fields=fields,
+        now=now,
+        config=config,
+        check_target=lambda target_id: _owned_target(session, user_id, target_id),
+        paused=paused,
+    )
+    check_quota(session.exec(_COUNT_SCHEDULES, params={"user_id": user_id}).one(), config)
     session.add(schedule)
     session.flush()
     return schedule
 
 
-def update_schedule(
-    session: Session,
-    *,
-    user_id: int,
-    schedule_id: int,
+def edit_schedule(
+    schedule: Schedule,
     changes: dict[str, Any],
+    *,
     now: datetime,
     config: ServiceConfig,
-) -> Schedule:
-    """Apply a partial edit (storage field names); replan when the timing changed."""
-    schedule = get_schedule(session, user_id=user_id, schedule_id=schedule_id, for_update=True)
+    check_target: TargetCheck,
+) -> None:
+    """Validate a partial edit (storage field names) and apply it to `schedule`
+    (no I/O); replan when the timing changed."""
     changes = dict(changes)
     paused = changes.pop("paused", None)
     badge = changes.pop("badge", None)
@@ -137,7 +165,7 @@ def update_schedule(
 
     target_id = changes.get("target_id", schedule.target_id)
     if "target_id" in changes and target_id is not None:
-        _owned_target(session, user_id, target_id)
+        check_target(target_id)
     url = changes.get("url", schedule.url)
     if target_id is None and not url:
         raise InvalidInput("request.url", "a schedule needs request.url or target_id")
@@ -162,6 +190,27 @@ def update_schedule(
     if badge is not None:
         _set_badge(schedule, badge)
     schedule.updated_at = now
+
+
+def update_schedule(
+    session: Session,
+    *,
+    user_id: int,
+    schedule_id: int,
+    changes: dict[str, Any],
+    now: datetime,
+    config: ServiceConfig,
+) -> Schedule:
+    """Apply a partial edit (storage field names); replan when the timing changed."""
+    schedule = get_schedule(session, user_id=user_id, schedule_id=schedule_id, for_update=True)
+    with session.no_autoflush:  # nothing is written before the whole edit is valid
+        edit_schedule(
+            schedule,
+            changes,
+            now=now,
+            config=config,
+            check_target=lambda target_id: _owned_target(session, user_id, target_id),
+        )
     session.add(schedule)
     session.flush()
     return schedule

@@ -77,9 +77,10 @@ def _flush_target(session: Session, target: Target) -> None:
         ) from None
 
 
-def create_target(
-    session: Session, *, user_id: int, fields: dict[str, Any], now: datetime, config: ServiceConfig
+def new_target(
+    *, user_id: int, fields: dict[str, Any], now: datetime, config: ServiceConfig
 ) -> Target:
+    """A validated Target, not yet added to a session (its name may still be taken)."""
     fields = dict(fields)
     fields.setdefault("method", DEFAULT_METHOD)
     fields.setdefault("headers", {})
@@ -92,11 +93,31 @@ def create_target(
     _check_target_fields(fields, config)
     if "name" not in fields:
         raise InvalidInput("name", "a name is required")
-    if _name_taken(session, user_id, fields["name"]):
-        raise Conflict(f"a target named {fields['name']!r} already exists", field="name")
-    target = Target(user_id=user_id, created_at=now, updated_at=now, **fields)
+    return Target(user_id=user_id, created_at=now, updated_at=now, **fields)
+
+
+def create_target(
+    session: Session, *, user_id: int, fields: dict[str, Any], now: datetime, config: ServiceConfig
+) -> Target:
+    target = new_target(user_id=user_id, fields=fields, now=now, config=config)
+    if _name_taken(session, user_id, target.name):
+        raise Conflict(f"a target named {target.name!r} already exists", field="name")
     _flush_target(session, target)
     return target
+
+
+def edit_target(
+    target: Target, changes: dict[str, Any], *, now: datetime, config: ServiceConfig
+) -> dict[str, Any]:
+    """Validate a partial edit and apply it to `target` (no I/O); the changes as applied."""
+    changes = dict(changes)
+    if "headers" in changes and changes["headers"] is not None:
+        changes["headers"] = keep_masked_secrets(changes["headers"], target.headers)
+    _check_target_fields(changes, config)
+    for name, value in changes.items():
+        setattr(target, name, value)
+    target.updated_at = now
+    return changes
 
 
 def update_target(
@@ -110,15 +131,10 @@ def update_target(
 ) -> Target:
     """A partial edit; schedules using the target send the new request from their next run."""
     target = get_target(session, user_id=user_id, target_id=target_id)
-    changes = dict(changes)
-    if "headers" in changes and changes["headers"] is not None:
-        changes["headers"] = keep_masked_secrets(changes["headers"], target.headers)
-    _check_target_fields(changes, config)
-    if "name" in changes and _name_taken(session, user_id, changes["name"], target.id):
-        raise Conflict(f"a target named {changes['name']!r} already exists", field="name")
-    for name, value in changes.items():
-        setattr(target, name, value)
-    target.updated_at = now
+    with session.no_autoflush:  # the edited name is checked before it is written
+        applied = edit_target(target, changes, now=now, config=config)
+        if "name" in applied and _name_taken(session, user_id, applied["name"], target.id):
+            raise Conflict(f"a target named {applied['name']!r} already exists", field="name")
     _flush_target(session, target)
     return target
 

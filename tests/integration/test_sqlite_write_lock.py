@@ -1,14 +1,24 @@
-"""SQLite writers take turns through a file lock beside the database (hookboard.db)."""
+"""SQLite writers take turns through a file lock beside the database (hookboard.db),
+and none holds it for long: an import writes in a few steps whatever its size."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlmodel import Session, select
 
 from hookboard.core.db import READ_ONLY, make_engine
+from hookboard.core.migrate import upgrade_to_head
+from hookboard.models import Schedule, User
+from hookboard.services import ServiceConfig
+from hookboard.services.transfer import run_import
+
+# BEGIN, the snapshot check (3 reads), the inserts and updates (a few each), COMMIT.
+MAX_IMPORT_WRITE_STEPS = 12
 
 
 def held_by_someone(path: str) -> bool:
@@ -59,3 +69,91 @@ def test_readers_take_no_lock(sqlite):
     with reader.begin() as connection:
         connection.execute(text("SELECT count(*) FROM t"))
         assert not held_by_someone(lock)
+
+
+# --- an import holds the write lock for a few statements, whatever its size ----------
+
+
+class WriteSteps:
+    """Statements an engine runs inside write transactions (an executemany is one):
+    the steps during which a SQLite writer holds the lock."""
+
+    def __init__(self, engine):
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self._count)
+
+    def _count(self, connection, _cursor, _statement, _parameters, _context, _executemany):
+        if connection.in_transaction() and not connection.get_execution_options().get(READ_ONLY):
+            self.count += 1
+
+
+def import_document_of(size: int) -> dict:
+    targets = [{"name": f"t{i}", "url": f"https://t{i}.example/hook"} for i in range(size)]
+    schedules = [
+        {"name": f"s{i}", "kind": "interval", "every": 5, "unit": "minutes", "target": f"t{i}"}
+        for i in range(size)
+    ]
+    return {"version": 1, "targets": targets, "schedules": schedules}
+
+
+@pytest.fixture
+def app_sqlite(tmp_path):
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        user = User(email="importer@example.com", password_hash="x")
+        session.add(user)
+        session.commit()
+        user_id = user.id
+    yield engine, user_id
+    engine.dispose()
+
+
+def import_steps(engine, user_id: int, size: int, *, dry_run: bool) -> int:
+    steps = WriteSteps(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        report = run_import(
+            session,
+            user_id=user_id,
+            document=import_document_of(size),
+            dry_run=dry_run,
+            now=datetime.now(UTC),
+            config=ServiceConfig(),
+        )
+    assert report.count("create") == 2 * size
+    return steps.count
+
+
+def test_a_dry_run_import_takes_no_write_lock(app_sqlite):
+    engine, user_id = app_sqlite
+    assert import_steps(engine, user_id, 300, dry_run=True) == 0
+
+
+@pytest.mark.parametrize("size", [30, 300])
+def test_an_import_writes_in_a_few_steps_whatever_its_size(app_sqlite, size):
+    engine, user_id = app_sqlite
+    steps = import_steps(engine, user_id, size, dry_run=False)
+    assert steps <= MAX_IMPORT_WRITE_STEPS, steps
+    with Session(engine) as session:
+        assert len(session.exec(select(Schedule).where(Schedule.user_id == user_id)).all()) == size
+
+
+def test_a_second_import_of_the_same_document_updates_in_a_few_steps(app_sqlite):
+    engine, user_id = app_sqlite
+    import_steps(engine, user_id, 100, dry_run=False)
+    document = import_document_of(100)
+    for item in document["schedules"]:
+        item["every"] = 10
+    steps = WriteSteps(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        report = run_import(
+            session,
+            user_id=user_id,
+            document=document,
+            dry_run=False,
+            now=datetime.now(UTC),
+            config=ServiceConfig(),
+        )
+    assert report.count("update") == 100 and report.count("unchanged") == 100
+    assert steps.count <= MAX_IMPORT_WRITE_STEPS, steps.count

@@ -22,4 +22,5 @@ def test_every_setting_is_in_the_settings_table():
         if isinstance(default, bool):
             assert f"`{str(default).lower()}`" in row, name
         elif isinstance(default, int | float) and not isinstance(default, bool):
-            assert f"`{default:g}`" in row, name
+            shown = f"{default:g}" if isinstance(default, float) else str(default)
+            assert f"`{shown}`" in row, name

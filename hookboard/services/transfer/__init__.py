@@ -27,9 +27,9 @@ Import matches targets and schedules by name: a new name is created, a known
 one is updated to match the document (only the fields that differ change, so
 an unchanged interval keeps its phase), and nothing absent from the document
 is touched. Every item goes through the same validation as the API's create
-and edit (hookboard.services), all in one transaction: one bad item
-and nothing is written. A dry run does all of it and rolls back, reporting
-what would change.
+and edit (hookboard.services), all checked before anything is written, then
+written in one short transaction: one bad item and nothing is written. A dry
+run does the checks only, reporting what would change.
 """
 
 from hookboard.services.transfer.document import (
@@ -54,7 +54,6 @@ from hookboard.services.transfer.export import (
 from hookboard.services.transfer.importer import (
     ImportedItem,
     ImportReport,
-    import_document,
     run_import,
 )
 
@@ -75,7 +74,6 @@ __all__ = [
     "Text",
     "aware",
     "export_document",
-    "import_document",
     "parse_document",
     "run_import",
 ]
