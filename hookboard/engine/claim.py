@@ -110,8 +110,8 @@ _PG_CLAIM = text(
     FROM claimable AS c, schedules AS s LEFT JOIN targets AS t ON t.id = s.target_id
     WHERE r.id = c.id AND s.id = r.schedule_id
     RETURNING r.id, r.user_id, r.schedule_id, r.scheduled_for, r.attempt_count, r.max_attempts,
-        r.delivery_key,
         {", ".join(f"s.{column.name}" for column in _REQUEST_COLUMNS)},
+        r.delivery_key,
         {", ".join(f"t.{name} AS target_{name}" for name in _TARGET_COLUMNS)}
     """
 )
