@@ -46,6 +46,21 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # A batch rebuild drops and recreates a table; with foreign keys on,
+        # SQLite's DROP TABLE deletes the rows that reference it (ON DELETE
+        # CASCADE). They can only be switched off outside a transaction, so
+        # here, before it begins (the migration checks them before commit).
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+    try:
+        _migrate(connection)
+    finally:
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
+
+
+def _migrate(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=SQLModel.metadata,

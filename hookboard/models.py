@@ -20,6 +20,7 @@ from hookboard.domain.limits import (
     MAX_TIMEZONE_CHARS,
     MAX_URL_CHARS,
 )
+from hookboard.domain.webhook_ids import DELIVERY_KEY_MAX_CHARS, new_delivery_key
 
 
 def utcnow() -> datetime:
@@ -38,6 +39,13 @@ def _fk(target: str, *, nullable: bool = False, index: bool = True) -> Any:
 
 def _json(default: Any) -> Any:
     return Field(default_factory=lambda: type(default)(), sa_column=Column(JSON, nullable=False))
+
+
+# SQLite's AUTOINCREMENT: a deleted row's id is never given again (a plain
+# rowid table reuses the highest one), so an id seen by a receiver or held by
+# an Idempotency-Key answer never comes to name another user's row. PostgreSQL
+# sequences never go back anyway.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 
 def _big_pk() -> Any:
@@ -96,6 +104,7 @@ class AlertStatus(StrEnum):
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = _big_pk()
     email: str = Field(max_length=320, unique=True, index=True)
@@ -109,6 +118,7 @@ class AuthSession(SQLModel, table=True):
     """A dashboard or API login; only the token's hash is stored."""
 
     __tablename__ = "sessions"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = _big_pk()
     user_id: int = _fk("users.id")
@@ -120,6 +130,7 @@ class AuthSession(SQLModel, table=True):
 
 class ApiKey(SQLModel, table=True):
     __tablename__ = "api_keys"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = _big_pk()
     user_id: int = _fk("users.id")
@@ -136,6 +147,7 @@ class SigningSecret(SQLModel, table=True):
     """Standard Webhooks secrets; after a rotation the old one signs until `expires_at`."""
 
     __tablename__ = "signing_secrets"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = _big_pk()
     user_id: int = _fk("users.id")
@@ -148,7 +160,10 @@ class Target(SQLModel, table=True):
     """A reusable, named request shared by many schedules."""
 
     __tablename__ = "targets"
-    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_targets_user_name"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "name", name="uq_targets_user_name"),
+        NEVER_REUSE_IDS,
+    )
 
     id: int | None = _big_pk()
     user_id: int = _fk("users.id")
@@ -172,6 +187,7 @@ class Schedule(SQLModel, table=True):
     __table_args__ = (
         # The ticker's query: active schedules whose next_run_at has come.
         Index("ix_schedules_due", "status", "next_run_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: int | None = _big_pk()
@@ -236,6 +252,7 @@ class Run(SQLModel, table=True):
         Index("ix_runs_schedule_id_desc", "schedule_id", "id"),
         # Recovery finds unfinished runs whose lease ran out.
         Index("ix_runs_status_lease", "status", "lease_expires_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: int | None = _big_pk()
@@ -255,13 +272,24 @@ class Run(SQLModel, table=True):
     finished_at: datetime | None = None
     next_attempt_at: datetime | None = None
     lease_expires_at: datetime | None = None
+    # Its webhook-id (domain/webhook_ids.py); NULL for runs recorded before
+    # keys existed, which keep "run_<id>".
+    delivery_key: str | None = Field(
+        default_factory=new_delivery_key,
+        max_length=DELIVERY_KEY_MAX_CHARS,
+        unique=True,
+        index=True,
+    )
 
 
 class Attempt(SQLModel, table=True):
     """One HTTP try: what was sent (secrets redacted) and what came back."""
 
     __tablename__ = "attempts"
-    __table_args__ = (UniqueConstraint("run_id", "number", name="uq_attempts_run_number"),)
+    __table_args__ = (
+        UniqueConstraint("run_id", "number", name="uq_attempts_run_number"),
+        NEVER_REUSE_IDS,
+    )
 
     id: int | None = _big_pk()
     run_id: int = _fk("runs.id", index=False)
@@ -285,6 +313,7 @@ class NotificationChannel(SQLModel, table=True):
     """Where a user's alerts go: a webhook URL or an email address."""
 
     __tablename__ = "notification_channels"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = _big_pk()
     user_id: int = _fk("users.id")
@@ -305,7 +334,7 @@ class Alert(SQLModel, table=True):
     """
 
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_status_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_alerts_status_due", "status", "next_attempt_at"), NEVER_REUSE_IDS)
 
     id: int | None = _big_pk()
     user_id: int = _fk("users.id", index=False)

@@ -23,6 +23,7 @@ from hookboard.core.secrets import live_secrets_by_user
 from hookboard.domain.outbound import OutboundRequest, RequestFields, merge_request, render_request
 from hookboard.domain.retry_policy import RetryPolicy
 from hookboard.domain.templating import TemplateValues
+from hookboard.domain.webhook_ids import run_webhook_id
 from hookboard.models import Run, RunStatus, Schedule, Target
 
 runs = Run.__table__
@@ -44,11 +45,12 @@ class ClaimedRun:
     request: OutboundRequest
     retry: RetryPolicy
     secrets: list[str] = field(default_factory=list)
+    delivery_key: str | None = None
 
     @property
     def webhook_id(self) -> str:
         # The same on every attempt of the run, so receivers can deduplicate.
-        return f"run_{self.run_id}"
+        return run_webhook_id(self.run_id, self.delivery_key)
 
 
 def claim_runs(
@@ -116,6 +118,7 @@ _PG_CLAIM = text(
     RETURNING r.id, r.user_id, r.schedule_id, r.scheduled_for,
         r.attempt_count AS attempt_number, r.max_attempts,
         {", ".join(f"s.{column.name}" for column in _REQUEST_COLUMNS)},
+        r.delivery_key,
         {", ".join(f"t.{name} AS target_{name}" for name in _TARGET_COLUMNS)}
     """
 )
@@ -146,6 +149,7 @@ _GENERIC_CLAIM_SELECT = (
         runs.c.lease_expires_at,
         runs.c.next_attempt_at,
         runs.c.started_at,
+        runs.c.delivery_key,
         *_REQUEST_COLUMNS,
         *(_target.c[name].label(f"target_{name}") for name in _TARGET_COLUMNS),
     )
@@ -225,4 +229,5 @@ def _claimed(row, secrets: list[str]) -> ClaimedRun:
             jitter=row.jitter,
         ),
         secrets=secrets,
+        delivery_key=row.delivery_key,
     )

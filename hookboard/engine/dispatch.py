@@ -22,6 +22,7 @@ from sqlalchemy.dialects import sqlite
 from hookboard.core import pg_batch
 from hookboard.domain.firing import IN_FLIGHT, is_delivering, plan_firing
 from hookboard.domain.schedules import ScheduleSpecError
+from hookboard.domain.webhook_ids import new_delivery_key
 from hookboard.models import Run, RunStatus, Schedule, ScheduleStatus
 
 schedules = Schedule.__table__
@@ -132,6 +133,7 @@ def _new_run(row, fire_at: datetime, status: str, now: datetime, lease_until: da
         "created_at": now,
         "finished_at": now if skipped else None,
         "lease_expires_at": None if skipped else lease_until,
+        "delivery_key": new_delivery_key(),
     }
 
 
@@ -146,6 +148,7 @@ RUN_INSERT_COLUMNS = (
     ("created_at", "timestamptz"),
     ("finished_at", "timestamptz"),
     ("lease_expires_at", "timestamptz"),
+    ("delivery_key", "varchar"),
 )
 _PG_INSERT_RUNS = pg_batch.insert_rows(
     "runs",

@@ -231,5 +231,7 @@ def test_run_now_and_replay_through_a_real_worker(client, api_server, api_engine
         done = run_in("succeeded")
         assert [a["number"] for a in done["attempts"]] == [1, 2]
         first, second = receiver.wait_for(2)
-        assert first.headers["webhook-id"] == second.headers["webhook-id"] == f"run_{run_id}"
+        with Session(api_engine) as session:
+            key = session.get(Run, run_id).delivery_key
+        assert first.headers["webhook-id"] == second.headers["webhook-id"] == key
         assert second.body == b'{"n": 1}'

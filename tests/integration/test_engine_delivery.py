@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -83,7 +84,9 @@ def test_an_interval_schedule_is_delivered_signed_and_logged(engine, processes):
     assert attempt.error_class == "success"
     assert attempt.response_body == "ok"
     assert attempt.request_headers["Authorization"] == "***"
-    assert attempt.request_headers["webhook-id"] == f"run_{run.id}"
+    assert attempt.request_headers["webhook-id"] == run.delivery_key
+    assert re.fullmatch(r"msg_[0-9A-HJKMNP-TV-Z]{26}", run.delivery_key)
+    assert len({r.delivery_key for r in runs}) == len(runs)
     assert attempt.started_at >= run.scheduled_for
     scheduled = [r.scheduled_for for r in runs_of(engine, schedule_id)]
     assert len(set(scheduled)) == len(scheduled)

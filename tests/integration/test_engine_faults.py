@@ -181,7 +181,7 @@ def test_a_delivery_cut_by_kill_9_of_its_worker_is_sent_again_under_the_same_id(
     assert attempt.status_code == 200 and attempt.error_class == "success"
     # At least once, under one id: the receiver can deduplicate.
     ids = [request.headers["webhook-id"] for request in requests]
-    assert ids == [f"run_{run.id}", f"run_{run.id}"]
+    assert ids == [run.delivery_key, run.delivery_key]
     assert first.headers["webhook-id"] == attempt.request_headers["webhook-id"]
     assert _unfinished(engine) == []
 
@@ -411,7 +411,7 @@ def test_runs_whose_jobs_died_with_redis_are_delivered_after_it_comes_back_empty
     by_id = {r.id: r for r in runs_of(engine, schedule_id)}
     for run in lost:
         assert by_id[run.id].status == RunStatus.succeeded, by_id[run.id]
-        assert f"run_{run.id}" in seen
+        assert run.delivery_key in seen
         [attempt] = attempts_of(engine, run.id)
         assert attempt.status_code == 200
     assert _firing_counts(engine, schedule_id)[0] == _firing_counts(engine, schedule_id)[1]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hookboard import services as service
 from hookboard.domain import templating
@@ -118,3 +121,63 @@ def test_instants_are_utc_with_a_z():
     assert templating.format_instant(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == (
         "2026-01-02T03:04:05Z"
     )
+
+
+# ------------------------------------------------------------------ cost and fidelity
+# The regex the scanner replaced: its meaning is the reference (its lazy `.*?`
+# made the check quadratic on a body of unclosed "{{").
+_REFERENCE = re.compile(r"\\\{\{|\{\{(.*?)\}\}", re.DOTALL)
+BODY_LIMIT = 256 * 1024
+ADVERSARIAL = ["{{", "{{ a", "\\{{", "{{x}", "{{{", "\\{{{{", "{{}}", "{{run_id}}"]
+
+
+def _reference_render(text: str, values: dict[str, str]) -> str:
+    def value(match):
+        if match.group(1) is None:
+            return "{{"
+        return values.get(match.group(1).strip(), match.group(0))
+
+    return _REFERENCE.sub(value, text)
+
+
+def _reference_refuses(text: str) -> bool:
+    return any(
+        m.group(1) is not None and m.group(1).strip() not in templating.VARIABLES
+        for m in _REFERENCE.finditer(text)
+    )
+
+
+@pytest.mark.parametrize("unit", ADVERSARIAL)
+def test_scanning_a_full_size_body_costs_a_few_passes_over_it(unit):
+    text = (unit * (BODY_LIMIT // len(unit) + 1))[:BODY_LIMIT]
+    work = templating.ScanWork()
+    found = sum(1 for _ in templating.scan(text, work))
+    assert work.chars <= 3 * len(text), (unit, work.chars)
+    assert found <= len(text)
+
+
+@pytest.mark.parametrize("unit", ADVERSARIAL)
+def test_check_and_render_of_an_adversarial_body_keep_their_meaning(unit):
+    text = unit * 300  # small enough for the quadratic reference
+    refused = _reference_refuses(text)
+    if refused:
+        with pytest.raises(TemplateError, match="unknown template variable"):
+            templating.check_template(text)
+    else:
+        templating.check_template(text)
+    assert templating.render(text, {"run_id": "7"}) == _reference_render(text, {"run_id": "7"})
+
+
+@given(st.text(alphabet="{}\\ arun_id\nx", max_size=60))
+@settings(max_examples=400, deadline=None)
+def test_the_scanner_reads_templates_as_the_old_regex_did(text):
+    values = {"run_id": "7", "attempt": "2"}
+    assert templating.render(text, values) == _reference_render(text, values)
+    try:
+        templating.check_template(text)
+        refused = False
+    except TemplateError:
+        refused = True
+    assert refused == _reference_refuses(text)
+    first = _REFERENCE.search(text)  # the URL check refuses a marker in the host
+    assert templating._first_marker(text) == (first.start() if first else len(text))
