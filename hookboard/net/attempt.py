@@ -57,7 +57,7 @@ async def send_attempt(
     resolver: Resolver | None = None,
 ) -> AttemptOutcome:
     """Send ``request`` once (following redirects only when asked) and classify the result."""
-    progress = Progress()
+    progress = Progress(excerpt_bytes)
     try:
         # One deadline for the whole attempt: DNS, connect, every hop and the body excerpt.
         async with asyncio.timeout(request.timeout_seconds):
