@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hookboard.domain.host_allowlist import parse_host_allowlist
 from hookboard.domain.limits import RANGES
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "please-change"}
@@ -42,7 +43,12 @@ class Settings(BaseSettings):
     retention_days: float = Field(7, gt=0, description="Runs and attempts older than this go.")
     allow_private_targets: bool = Field(False, description="Allow every private address.")
     private_target_allowlist: str = Field(
-        "", description="Comma-separated hosts or CIDRs allowed although private."
+        "", description="Comma-separated hosts or CIDRs (optional :port) allowed although private."
+    )
+    target_host_allowlist: str = Field(
+        "",
+        description="Comma-separated host patterns (*.example.com, host[:port]) webhooks may "
+        "reach; empty = anywhere.",
     )
     response_excerpt_bytes: int = Field(65536, ge=0, le=10_485_760)
     default_timeout_seconds: float = Field(
@@ -138,6 +144,12 @@ class Settings(BaseSettings):
     def _redis_url_is_redis(cls, value: str) -> str:
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("target_host_allowlist")
+    @classmethod
+    def _host_patterns_parse(cls, value: str) -> str:
+        parse_host_allowlist(value)  # cached: NetPolicy.from_settings reuses this parse
         return value
 
     @model_validator(mode="after")

@@ -51,9 +51,7 @@ class AlertConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> AlertConfig:
         return cls(
-            policy=NetPolicy.from_strings(
-                settings.allow_private_targets, settings.private_target_allowlist
-            ),
+            policy=NetPolicy.from_settings(settings),
             smtp=Smtp.from_settings(settings),
             max_attempts=settings.alert_max_attempts,
             retry_base_seconds=settings.alert_retry_base_seconds,

@@ -19,6 +19,11 @@ MAX_CRON_CHARS = 200
 MAX_TIMEZONE_CHARS = 64
 MAX_STORED_EVERY = 2**31 - 1  # an interval's step fits a 32-bit column
 MAX_AUTO_PAUSE_AFTER = 1000  # failed runs in a row; 0 turns auto-pause off
+# Destination allowlists (PRIVATE_TARGET_ALLOWLIST, TARGET_HOST_ALLOWLIST): parsed at startup.
+MAX_ALLOWLIST_ENTRIES = 500
+MAX_ALLOWLIST_ENTRY_CHARS = 300  # a 253-character host name, a port, brackets
+# Response headers an attempt keeps (names and values, UTF-8 bytes); the rest are counted.
+MAX_STORED_RESPONSE_HEADER_BYTES = 16 * 1024
 
 # Numeric schedule fields: (lowest, highest), both allowed.
 RANGES = {

@@ -60,7 +60,7 @@ def _build_runtime() -> DeliveryRuntime:
 
     return DeliveryRuntime(
         get_engine(),
-        NetPolicy.from_strings(settings.allow_private_targets, settings.private_target_allowlist),
+        NetPolicy.from_settings(settings),
         RuntimeConfig(
             max_in_flight=settings.worker_max_in_flight,
             http_clients=settings.worker_http_clients,

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import httpx
 
+from hookboard.core.redaction import is_secret_header
 from hookboard.domain.outbound import OutboundRequest
 from hookboard.net.guard import ALLOWED_SCHEMES, BlockedAddressError, IPAddress, NetPolicy
 from hookboard.net.outcome import AttemptOutcome, InvalidRedirect, Progress, caused_by_tls
@@ -27,8 +28,6 @@ MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Set by us, never taken from the job's configured headers.
 _MANAGED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
-# Not forwarded when a redirect leaves the original origin (same rule as browsers and httpx).
-_CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 
 def make_client(
@@ -58,7 +57,7 @@ async def send_attempt(
     resolver: Resolver | None = None,
 ) -> AttemptOutcome:
     """Send ``request`` once (following redirects only when asked) and classify the result."""
-    progress = Progress()
+    progress = Progress(excerpt_bytes)
     try:
         # One deadline for the whole attempt: DNS, connect, every hop and the body excerpt.
         async with asyncio.timeout(request.timeout_seconds):
@@ -110,7 +109,7 @@ async def _deliver(
         if body is None:
             headers = _without_body_headers(headers)
         if _origin(next_url) != _origin(url):
-            headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
+            headers = _without_credentials(headers)
         url = next_url
     progress.redirect_note = f"more than {MAX_REDIRECTS} redirects"
 
@@ -212,6 +211,12 @@ def _redirected_method(status: int, method: str, body: bytes | None) -> tuple[st
     if status == 303 or method == "POST":
         return "GET", None
     return method, body
+
+
+def _without_credentials(headers: dict[str, str]) -> dict[str, str]:
+    """Not forwarded when a redirect leaves the original origin: Authorization and Cookie (as
+    browsers and httpx do) and every custom header the secret rule masks (X-Api-Key, ...)."""
+    return {k: v for k, v in headers.items() if not is_secret_header(k)}
 
 
 def _without_body_headers(headers: dict[str, str]) -> dict[str, str]:

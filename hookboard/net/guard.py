@@ -18,9 +18,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
+
+from hookboard.domain.host_allowlist import (
+    HostAllowlist,
+    allowlist_entries,
+    canonical_host,
+    is_host_name,
+    parse_host_allowlist,
+    split_port,
+    strip_trailing_dot,
+)
+
+if TYPE_CHECKING:
+    from hookboard.settings import Settings
 
 IPAddress = IPv4Address | IPv6Address
 _LOOPBACK_V4 = IPv4Address("127.0.0.1")
@@ -28,6 +42,8 @@ _LOOPBACK_V6 = IPv6Address("::1")
 IPNetwork = IPv4Network | IPv6Network
 
 ALLOWED_SCHEMES = ("http", "https")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+TARGET_HOST_REASON = "host not in TARGET_HOST_ALLOWLIST"
 
 
 class BlockedAddressError(Exception):
@@ -44,22 +60,40 @@ class BlockedAddressError(Exception):
         super().__init__(message)
 
 
+class HostNotAllowedError(BlockedAddressError):
+    """TARGET_HOST_ALLOWLIST is set and the destination is not in it."""
+
+    def __init__(self, host: str, port: int) -> None:
+        shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        Exception.__init__(self, f"{shown}: {TARGET_HOST_REASON}")
+        self.address = shown
+        self.reason = TARGET_HOST_REASON
+        self.host = host
+
+
 # --- policy -------------------------------------------------------------------------------------
 
-_HOSTNAME_RE = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*$")
+# A private allowlist entry: (host name, or network), and its port (None: every port).
+_NamedEntry = tuple[str, int | None]
+_NetworkEntry = tuple[IPNetwork, int | None]
 
 
 @dataclass(frozen=True)
 class NetPolicy:
-    """Which internal destinations are allowed anyway.
+    """Where outbound webhooks may go.
 
-    ``allowlist`` entries are exact host names (case-insensitive) or CIDRs / single addresses.
+    The private-address rules: ``allow_private`` lifts them; ``allowlist`` entries are exact
+    host names (case-insensitive) or CIDRs / single addresses, each with an optional port
+    (``hooks.internal:8080``, ``10.0.0.0/8:443``, ``[fd00::/8]:443``), allowed anyway.
+    ``target_hosts`` (TARGET_HOST_ALLOWLIST), when set, limits every destination to its
+    patterns, in addition to the private-address rules, never instead of them.
     """
 
     allow_private: bool = False
     allowlist: tuple[str, ...] = ()
-    _hostnames: frozenset[str] = field(init=False, repr=False, compare=False)
-    _networks: tuple[IPNetwork, ...] = field(init=False, repr=False, compare=False)
+    target_hosts: HostAllowlist = field(default_factory=HostAllowlist)
+    _hostnames: frozenset[_NamedEntry] = field(init=False, repr=False, compare=False)
+    _networks: tuple[_NetworkEntry, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         hostnames, networks = _parse_allowlist(self.allowlist)
@@ -67,31 +101,65 @@ class NetPolicy:
         object.__setattr__(self, "_networks", networks)
 
     @classmethod
-    def from_strings(cls, allow_private: bool, allowlist: str | list[str]) -> NetPolicy:
-        """Build a policy from configuration text, e.g. ``"10.0.0.0/8, hooks.internal"``."""
-        items = allowlist.split(",") if isinstance(allowlist, str) else allowlist
-        entries = tuple(item.strip() for item in items if item.strip())
-        return cls(allow_private=allow_private, allowlist=entries)
+    def from_strings(
+        cls, allow_private: bool, allowlist: str | list[str], target_hosts: str = ""
+    ) -> NetPolicy:
+        """Build a policy from configuration text, e.g. ``"10.0.0.0/8, hooks.internal:8080"``."""
+        return cls(
+            allow_private=allow_private,
+            allowlist=allowlist_entries(allowlist),
+            target_hosts=parse_host_allowlist(target_hosts),
+        )
 
-    def allows(self, host: str, ip: IPAddress) -> bool:
-        """True when a forbidden address is nevertheless allowed for this host."""
-        if self.allow_private or _strip_trailing_dot(host.lower()) in self._hostnames:
+    @classmethod
+    def from_settings(cls, settings: Settings) -> NetPolicy:
+        return cls.from_strings(
+            settings.allow_private_targets,
+            settings.private_target_allowlist,
+            settings.target_host_allowlist,
+        )
+
+    def allows(self, host: str, ip: IPAddress, port: int) -> bool:
+        """True when a forbidden address is nevertheless allowed for this host and port."""
+        if self.allow_private:
             return True
-        return any(ip.version == net.version and ip in net for net in self._networks)
+        name = strip_trailing_dot(host.lower())
+        if (name, None) in self._hostnames or (name, port) in self._hostnames:
+            return True
+        return any(
+            ip.version == net.version and ip in net and allowed in (None, port)
+            for net, allowed in self._networks
+        )
+
+    def check_target_host(self, host: str, port: int) -> None:
+        """Raise HostNotAllowedError when TARGET_HOST_ALLOWLIST is set and lacks host:port."""
+        if not self.target_hosts.restricts:
+            return
+        try:
+            literal = parse_ip_literal(host)
+        except ValueError:
+            literal = None  # malformed numeric: it matches no pattern either
+        if not self.target_hosts.allows(canonical_host(host, literal), port):
+            raise HostNotAllowedError(host, port)
 
 
-def _parse_allowlist(entries: Iterable[str]) -> tuple[frozenset[str], tuple[IPNetwork, ...]]:
-    hostnames: set[str] = set()
-    networks: list[IPNetwork] = []
+def _parse_allowlist(
+    entries: Iterable[str],
+) -> tuple[frozenset[_NamedEntry], tuple[_NetworkEntry, ...]]:
+    hostnames: set[_NamedEntry] = set()
+    networks: list[_NetworkEntry] = []
     for raw in entries:
-        entry = raw.strip().lower()
-        if "/" in entry or ":" in entry or _is_ip(entry):
+        try:
+            host, port = split_port(raw.strip().lower())
+        except ValueError as exc:
+            raise ValueError(f"invalid allowlist entry: {raw!r} ({exc})") from None
+        if "/" in host or ":" in host or _is_ip(host):
             try:
-                networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+                networks.append((ipaddress.ip_network(host, strict=False), port))
             except ValueError as exc:
                 raise ValueError(f"invalid CIDR in allowlist: {raw!r} ({exc})") from None
-        elif _HOSTNAME_RE.match(_strip_trailing_dot(entry)):
-            hostnames.add(_strip_trailing_dot(entry))
+        elif is_host_name(strip_trailing_dot(host)):
+            hostnames.add((strip_trailing_dot(host), port))
         else:
             raise ValueError(f"invalid allowlist entry: {raw!r} (expected a host name or CIDR)")
     return frozenset(hostnames), tuple(networks)
@@ -103,10 +171,6 @@ def _is_ip(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _strip_trailing_dot(host: str) -> str:
-    return host[:-1] if host.endswith(".") else host
 
 
 # --- IP literal parsing -------------------------------------------------------------------------
@@ -256,9 +320,9 @@ def _embedded_ipv4(ip: IPv6Address) -> tuple[str, IPv4Address] | None:
     return None
 
 
-def check_address(ip: IPAddress, host: str, policy: NetPolicy) -> IPAddress:
+def check_address(ip: IPAddress, host: str, port: int, policy: NetPolicy) -> IPAddress:
     reason = forbidden_reason(ip)
-    if reason is not None and not policy.allows(host, ip):
+    if reason is not None and not policy.allows(host, ip, port):
         raise BlockedAddressError(str(ip), reason, host)
     return ip
 
@@ -270,12 +334,13 @@ def check_url(url: str, policy: NetPolicy) -> None:
     """Validate a webhook URL when it is saved; host names are checked again at delivery.
 
     Raises ValueError for a malformed URL, a scheme other than http/https or a missing host,
-    and BlockedAddressError for an IP literal (any spelling) the policy forbids.
+    and BlockedAddressError for an IP literal (any spelling) the policy forbids, or a host
+    outside TARGET_HOST_ALLOWLIST when that is set.
     """
     try:
         parts = urlsplit(url)
         host = parts.hostname
-        parts.port  # noqa: B018 - property access validates the port
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
     except ValueError as exc:
         raise ValueError(f"invalid URL: {exc}") from None
     if parts.scheme not in ALLOWED_SCHEMES:
@@ -285,12 +350,15 @@ def check_url(url: str, policy: NetPolicy) -> None:
     # Check the host as both parsers see it, so a parser differential cannot hide an address;
     # the delivery engine uses httpx's view, and rejects what httpx refuses.
     try:
-        delivery_host = httpx.URL(url).host
+        delivery = httpx.URL(url)
     except httpx.InvalidURL as exc:
-        _check_literal(host, policy)  # "0177.0.0.1" is refused by httpx but is loopback
+        _check_literal(host, port, policy)  # "0177.0.0.1" is refused by httpx but is loopback
         raise ValueError(f"invalid URL: {exc}") from None
-    for candidate in {host, delivery_host}:
-        _check_literal(candidate, policy)
+    delivery_port = delivery.port or DEFAULT_PORTS[delivery.scheme]
+    # Where the request goes is httpx's view (the same check runs again at every hop).
+    policy.check_target_host(delivery.host, delivery_port)
+    _check_literal(host, port, policy)
+    _check_literal(delivery.host, delivery_port, policy)
 
 
 # Names that always mean this host, whatever DNS says: RFC 6761 section 6.3
@@ -305,15 +373,15 @@ _LOOPBACK_NAMES = {
 
 def loopback_name_address(host: str) -> IPAddress | None:
     """The address a name that is always loopback stands for; None for other names."""
-    name = _strip_trailing_dot(host.lower())
+    name = strip_trailing_dot(host.lower())
     if name.endswith(".localhost"):
         return _LOOPBACK_V4
     return _LOOPBACK_NAMES.get(name)
 
 
-def _check_literal(host: str, policy: NetPolicy) -> None:
+def _check_literal(host: str, port: int, policy: NetPolicy) -> None:
     ip = parse_ip_literal(host)
     if ip is None:
         ip = loopback_name_address(host)
     if ip is not None:
-        check_address(ip, host, policy)
+        check_address(ip, host, port, policy)

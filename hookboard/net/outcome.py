@@ -13,6 +13,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from hookboard.domain.limits import MAX_STORED_RESPONSE_HEADER_BYTES
 from hookboard.net.guard import BlockedAddressError
 from hookboard.net.resolve import ResolveError
 
@@ -58,9 +59,19 @@ class AttemptOutcome:
 class Progress:
     """What is known so far about one attempt; turned into an AttemptOutcome at the end."""
 
-    __slots__ = ("body", "headers", "phase", "redirect_note", "started", "started_at", "status")
+    __slots__ = (
+        "body",
+        "excerpt_bytes",
+        "headers",
+        "phase",
+        "redirect_note",
+        "started",
+        "started_at",
+        "status",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, excerpt_bytes: int) -> None:
+        self.excerpt_bytes = excerpt_bytes
         self.phase = "resolve"  # resolve -> send -> body
         self.started_at: datetime | None = None
         self.started = 0.0
@@ -100,8 +111,8 @@ class Progress:
             started_at=self.started_at or datetime.now(UTC),
             latency_ms=(now - self.started) * 1000 if self.started_at else 0.0,
             status_code=self.status,
-            response_headers=self.headers,
-            body_excerpt=_decode_excerpt(self.body, self.headers),
+            response_headers=_capped_headers(self.headers),
+            body_excerpt=_decode_excerpt(self.body, self.headers, self.excerpt_bytes),
             error_class=error_class,
             error_message=message,
             retry_after_seconds=_parse_retry_after(self.headers.get("retry-after")),
@@ -185,11 +196,41 @@ def _parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
-def _decode_excerpt(raw: bytes, headers: dict[str, str]) -> str:
+def _capped_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The headers as stored: in order while they fit MAX_STORED_RESPONSE_HEADER_BYTES (a big
+    one is skipped, smaller ones after it still fit), and a note of what was left out.
+    Retry-After and Content-Encoding are read from the full set before this."""
+    budget = MAX_STORED_RESPONSE_HEADER_BYTES - _OMITTED_NOTE_BYTES
+    kept: dict[str, str] = {}
+    omitted = 0
+    for name, value in headers.items():
+        size = len(name.encode()) + len(value.encode())
+        if size > budget:
+            omitted += 1
+            continue
+        kept[name] = value
+        budget -= size
+    if omitted:
+        # Not a valid header name (parentheses), so it can never hide a real header.
+        kept[_OMITTED_NOTE] = f"{omitted} headers over the {_CAP_TEXT} cap"
+    return kept
+
+
+_OMITTED_NOTE = "(not stored)"
+_OMITTED_NOTE_BYTES = 64  # room kept for that note
+_CAP_TEXT = f"{MAX_STORED_RESPONSE_HEADER_BYTES // 1024} KiB"
+
+
+def _decode_excerpt(raw: bytes, headers: dict[str, str], limit: int) -> str:
+    """The excerpt as stored: decompressed and decoded, at most ``limit`` UTF-8 bytes."""
+    if limit <= 0:
+        return ""
     encoding = headers.get("content-encoding", "").strip().lower()
     if raw and encoding in ("gzip", "x-gzip", "deflate"):
-        raw = _inflate_prefix(raw, len(raw) * 4 + 65536)
-    return raw.decode("utf-8", errors="replace")
+        raw = _inflate_prefix(raw, limit)
+    text = raw[:limit].decode("utf-8", errors="replace")
+    # A replaced byte grows to three (U+FFFD); cut at a character boundary, on bytes.
+    return text.encode()[:limit].decode("utf-8", errors="ignore")
 
 
 def _inflate_prefix(raw: bytes, limit: int) -> bytes:

@@ -30,7 +30,8 @@ class ResolveError(Exception):
     """The host name could not be resolved."""
 
 
-_CacheKey = tuple[str, NetPolicy, object]
+# The port is part of the key: a private allowance may hold for one port only.
+_CacheKey = tuple[str, int, NetPolicy, object]
 _resolve_cache: dict[_CacheKey, tuple[float, tuple[IPAddress, ...]]] = {}
 
 
@@ -41,11 +42,13 @@ def clear_resolve_cache() -> None:
 def resolve_and_check(
     host: str, port: int, policy: NetPolicy, resolver: Resolver | None = None
 ) -> list[IPAddress]:
-    """Resolve ``host`` and return its addresses, refusing if any of them is forbidden."""
+    """Resolve ``host`` and return its addresses, refusing if any of them is forbidden
+    (or the host is outside TARGET_HOST_ALLOWLIST, before anything is resolved)."""
     literal = _literal_or_none(host)
+    policy.check_target_host(host, port)
     if literal is not None:
-        return [check_address(literal, host, policy)]
-    key = (host.lower(), policy, resolver)
+        return [check_address(literal, host, port, policy)]
+    key = (host.lower(), port, policy, resolver)
     cached = _cache_get(key)
     if cached is not None:
         return list(cached)
@@ -55,7 +58,7 @@ def resolve_and_check(
         raw = _call_resolver(resolver, host)
         if inspect.isawaitable(raw):
             raise TypeError("an async resolver needs aresolve_and_check")
-    return _check_all_and_cache(key, host, raw, policy)
+    return _check_all_and_cache(key, host, port, raw, policy)
 
 
 async def aresolve_and_check(
@@ -63,9 +66,10 @@ async def aresolve_and_check(
 ) -> list[IPAddress]:
     """Async twin of ``resolve_and_check``; the system resolver runs in the default executor."""
     literal = _literal_or_none(host)
+    policy.check_target_host(host, port)
     if literal is not None:
-        return [check_address(literal, host, policy)]
-    key = (host.lower(), policy, resolver)
+        return [check_address(literal, host, port, policy)]
+    key = (host.lower(), port, policy, resolver)
     cached = _cache_get(key)
     if cached is not None:
         return list(cached)
@@ -75,7 +79,7 @@ async def aresolve_and_check(
         raw = _call_resolver(resolver, host)
         if inspect.isawaitable(raw):
             raw = await _await_resolver(raw, host)
-    return _check_all_and_cache(key, host, raw, policy)
+    return _check_all_and_cache(key, host, port, raw, policy)
 
 
 def _literal_or_none(host: str) -> IPAddress | None:
@@ -98,11 +102,11 @@ def _cache_get(key: _CacheKey) -> tuple[IPAddress, ...] | None:
 
 
 def _check_all_and_cache(
-    key: _CacheKey, host: str, raw: Iterable[str], policy: NetPolicy
+    key: _CacheKey, host: str, port: int, raw: Iterable[str], policy: NetPolicy
 ) -> list[IPAddress]:
     addresses = _parse_resolved(host, raw)
     for ip in addresses:  # one forbidden address poisons the whole answer
-        check_address(ip, host, policy)
+        check_address(ip, host, port, policy)
     if len(_resolve_cache) >= _RESOLVE_CACHE_MAX_ENTRIES:
         _resolve_cache.clear()
     # Only checked answers are cached, so the cache can never let a forbidden address through.

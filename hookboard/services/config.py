@@ -22,9 +22,7 @@ class ServiceConfig:
     def from_settings(cls, settings: Settings | None = None) -> ServiceConfig:
         settings = settings or get_settings()
         return cls(
-            policy=NetPolicy.from_strings(
-                settings.allow_private_targets, settings.private_target_allowlist
-            ),
+            policy=NetPolicy.from_settings(settings),
             max_body_bytes=settings.max_webhook_body_bytes,
             max_schedules_per_user=settings.max_schedules_per_user,
             default_timeout_seconds=settings.default_timeout_seconds,

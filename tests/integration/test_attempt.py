@@ -362,6 +362,33 @@ def test_cross_origin_redirect_drops_credentials() -> None:
     assert seen.headers["x-keep"] == "1"
 
 
+CUSTOM_CREDENTIALS = {"X-Api-Key": "k-1", "X-Auth-Token": "t-2", "X-Hub-Secret": "s-3"}
+
+
+def test_it_drops_custom_credential_headers_on_a_cross_origin_redirect() -> None:
+    with Receiver() as target, Receiver(responder=redirect_to(target.url + "/next", 307)) as rx:
+        headers = {**CUSTOM_CREDENTIALS, "X-Keep": "1"}
+        extra = {"webhook-signature": "v1,abc"}
+        outcome = run(attempt(rx.url, follow_redirects=True, headers=headers, extra_headers=extra))
+        [first] = rx.wait_for(1)
+        [seen] = target.wait_for(1)
+    assert outcome.ok
+    assert all(first.headers[name.lower()] == value for name, value in CUSTOM_CREDENTIALS.items())
+    assert not {"x-api-key", "x-auth-token", "x-hub-secret"} & set(seen.headers)
+    assert (seen.headers["x-keep"], seen.headers["webhook-signature"]) == ("1", "v1,abc")
+
+
+def test_it_keeps_credential_headers_on_a_same_origin_redirect() -> None:
+    def hop_once(request: ReceivedRequest):
+        return (307, {"Location": "/final"}, b"") if request.path == "/" else (200, {}, b"ok")
+
+    with Receiver(responder=hop_once) as rx:
+        run(attempt(rx.url + "/", follow_redirects=True, headers=CUSTOM_CREDENTIALS))
+        _first, seen = rx.wait_for(2)
+    assert seen.path == "/final"
+    assert all(seen.headers[name.lower()] == value for name, value in CUSTOM_CREDENTIALS.items())
+
+
 # --- client reuse -------------------------------------------------------------------------------
 
 

@@ -50,3 +50,9 @@ def test_a_port_in_use_is_named(tmp_path):
 def test_production_without_a_secret_is_named(tmp_path):
     result = launch(tmp_path, ENVIRONMENT="production", SECRET_KEY="")
     assert_one_clear_line(result, "SECRET_KEY")
+
+
+def test_a_malformed_target_host_allowlist_is_named(tmp_path):
+    result = launch(tmp_path, TARGET_HOST_ALLOWLIST="hooks.example.com, ex*ample.com")
+    line = assert_one_clear_line(result, "TARGET_HOST_ALLOWLIST")
+    assert "'ex*ample.com'" in line

@@ -90,12 +90,14 @@ def test_the_engine_loads_neither_reflex_nor_the_ui_nor_the_api():
 
 
 def test_settings_import_only_the_limits():
-    """Settings load first everywhere; they may read the shared bounds and nothing else."""
+    """Settings load first everywhere; they may read the shared bounds and nothing else,
+    except the pure allowlist parser that rejects a malformed TARGET_HOST_ALLOWLIST at startup."""
     modules = imported_modules("hookboard.settings")
     assert {m for m in modules if m.startswith("hookboard.")} == {
         "hookboard.settings",
         "hookboard.domain",
         "hookboard.domain.limits",
+        "hookboard.domain.host_allowlist",
     }
 
 

@@ -168,16 +168,76 @@ def test_public_addresses_pass(address: str) -> None:
 def test_policy_from_strings_parses_hosts_and_cidrs() -> None:
     policy = NetPolicy.from_strings(False, " 10.0.0.0/8, Hooks.Internal ,::1/128,, 127.0.0.1")
     assert policy.allowlist == ("10.0.0.0/8", "Hooks.Internal", "::1/128", "127.0.0.1")
-    assert policy.allows("hooks.internal", ip_address("127.0.0.1"))
-    assert policy.allows("other", ip_address("10.9.9.9"))
-    assert policy.allows("other", ip_address("::1"))
-    assert policy.allows("other", ip_address("127.0.0.1"))
-    assert not policy.allows("other", ip_address("192.168.0.1"))
-    assert NetPolicy.from_strings(True, []).allows("any", ip_address("127.0.0.1"))
+    assert policy.allows("hooks.internal", ip_address("127.0.0.1"), 80)
+    assert policy.allows("other", ip_address("10.9.9.9"), 80)
+    assert policy.allows("other", ip_address("::1"), 80)
+    assert policy.allows("other", ip_address("127.0.0.1"), 80)
+    assert not policy.allows("other", ip_address("192.168.0.1"), 80)
+    assert NetPolicy.from_strings(True, []).allows("any", ip_address("127.0.0.1"), 80)
 
 
 @pytest.mark.parametrize("entry", ["10.0.0.0/33", "300.1.1.0/24", "fe80::zz/64", "not a host"])
 def test_bad_allowlist_entry_raises_value_error(entry: str) -> None:
+    with pytest.raises(ValueError, match="allowlist"):
+        NetPolicy.from_strings(False, entry)
+
+
+PORTED = NetPolicy.from_strings(
+    False, "hooks.internal:8080, 10.0.0.0/8:443, [fd00::/8]:9000, 127.0.0.1:3000, [::1]:4000"
+)
+
+
+@pytest.mark.parametrize(
+    ("host", "address", "port", "allowed"),
+    [
+        ("hooks.internal", "10.9.9.9", 8080, True),
+        ("hooks.internal", "192.168.0.9", 8080, True),
+        ("hooks.internal", "192.168.0.9", 8081, False),
+        ("other", "10.1.2.3", 443, True),
+        ("other", "10.1.2.3", 80, False),
+        ("other", "fd00::5", 9000, True),
+        ("other", "fd00::5", 443, False),
+        ("127.0.0.1", "127.0.0.1", 3000, True),
+        ("127.0.0.1", "127.0.0.1", 3001, False),
+        ("::1", "::1", 4000, True),
+        ("::1", "::1", 80, False),
+    ],
+)
+def test_private_allowlist_entries_with_a_port_allow_only_that_port(
+    host: str, address: str, port: int, allowed: bool
+) -> None:
+    assert PORTED.allows(host, ip_address(address), port) is allowed
+
+
+def test_private_allowlist_entries_without_a_port_allow_every_port() -> None:
+    policy = NetPolicy.from_strings(False, "hooks.internal, 10.0.0.0/8, fd00::/8, [::1]")
+    for port in (1, 80, 8080, 65535):
+        assert policy.allows("hooks.internal", ip_address("192.168.1.1"), port)
+        assert policy.allows("x", ip_address("10.0.0.1"), port)
+        assert policy.allows("x", ip_address("fd00::1"), port)
+        assert policy.allows("x", ip_address("::1"), port)
+
+
+def test_a_ported_private_allowance_is_checked_at_save_for_ip_literals() -> None:
+    check_url("http://127.0.0.1:3000/hook", PORTED)
+    check_url("http://[::1]:4000/", PORTED)
+    for url in ("http://127.0.0.1/", "http://127.0.0.1:3001/", "https://127.0.0.1:443/"):
+        with pytest.raises(BlockedAddressError):
+            check_url(url, PORTED)
+
+
+def test_the_resolve_cache_does_not_carry_an_allowance_to_another_port() -> None:
+    resolver = fake_resolver({"hooks.internal": ["10.0.0.5"]})
+    policy = NetPolicy.from_strings(False, "hooks.internal:8080")
+    assert resolve_and_check("hooks.internal", 8080, policy, resolver) == [ip_address("10.0.0.5")]
+    with pytest.raises(BlockedAddressError):
+        resolve_and_check("hooks.internal", 9090, policy, resolver)
+
+
+@pytest.mark.parametrize(
+    "entry", ["hooks.internal:0", "hooks.internal:65536", "10.0.0.1:x", "[::1", "[::1]x"]
+)
+def test_bad_ports_in_the_private_allowlist_raise_value_error(entry: str) -> None:
     with pytest.raises(ValueError, match="allowlist"):
         NetPolicy.from_strings(False, entry)
 
