@@ -55,7 +55,7 @@ class ErrorBody(BaseModel):
 ERROR_RESPONSES = {
     status: {"model": ErrorBody, "description": code.replace("_", " ")}
     for status, code in STATUS_CODES.items()
-    if status in (400, 401, 403, 404, 409, 422, 429)
+    if status in (400, 401, 403, 404, 409, 413, 422, 429)
 }
 
 

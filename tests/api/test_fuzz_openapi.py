@@ -204,6 +204,18 @@ KNOWN_GAPS = [
         frozenset({409, 422}),
     ),
     Gap(
+        "a body over MAX_REQUEST_BODY_BYTES is a 413 before it is parsed, whatever it holds",
+        "AcceptedNegativeData",
+        _ops("POST /schedules/import"),
+        frozenset({413}),
+    ),
+    Gap(
+        "a schema-valid import larger than MAX_REQUEST_BODY_BYTES is a 413",
+        "RejectedPositiveData",
+        _ops("POST /schedules/import"),
+        frozenset({413}),
+    ),
+    Gap(
         "password: bcrypt's limit is 72 bytes of UTF-8; JSON Schema can only count characters",
         "RejectedPositiveData",
         _ops("POST /auth/signup"),
