@@ -127,11 +127,20 @@ def _engine_roles(processes: list[psutil.Process]) -> set[str]:
     return roles
 
 
+@pytest.mark.parametrize(
+    "cors_origins",
+    [
+        pytest.param("", id="same-origin-only"),
+        # A production origin listed: the dev frontend's own origin is admitted too.
+        pytest.param("https://hookboard.example.com", id="cors-origins-set"),
+    ],
+)
 def test_reflex_run_serves_the_dashboard_and_the_api_and_stops_on_ctrl_c(
-    tmp_path, redis, redis_url
+    tmp_path, redis, redis_url, cors_origins
 ):
     frontend_port = free_port()
     env = _dev_environment(tmp_path, redis_url, frontend_port)
+    env["CORS_ORIGINS"] = cors_origins
     migrated = run_python(["-m", "hookboard", "migrate"], env)
     assert migrated.returncode == 0, migrated.stderr
     states_before = disk_state_files()
