@@ -83,11 +83,11 @@ def ensure_redis(settings: Settings, stack: Stack) -> str:
     """REDIS_URL if it answers, else a Redis of our own on the URL's local port."""
     url = settings.redis_url
     if answers(url):
-        say(f"using Redis at {_without_password(url)}")
+        say(f"using Redis at {without_password(url)}")
         return url
     parts = urlsplit(url)
     port = (parts.port or 6379) if parts.hostname in LOCAL_HOSTS else 6390
-    say(f"no Redis answers at {_without_password(url)}; starting one on 127.0.0.1:{port}")
+    say(f"no Redis answers at {without_password(url)}; starting one on 127.0.0.1:{port}")
     try:
         process = start_redis(port, settings.data_dir / "redis", settings.data_dir / "redis.log")
     except RedisUnavailableError as error:
@@ -97,7 +97,7 @@ def ensure_redis(settings: Settings, stack: Stack) -> str:
     return f"redis://127.0.0.1:{port}/{database}"
 
 
-def _without_password(url: str) -> str:
+def without_password(url: str) -> str:
     parts = urlsplit(url)
     if parts.password:
         return url.replace(f":{parts.password}@", ":***@")

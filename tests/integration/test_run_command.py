@@ -9,12 +9,20 @@ import httpx
 import pytest
 
 from hookboard.cli.local_redis import answers
+from tests.integration.dashboard_session import (
+    disk_state_files,
+    log_in_through_the_dashboard,
+    reflex_state_keys,
+)
 from tests.support.processes import PROJECT_ROOT, free_port, hookboard_env, wait_for_http
 
 pytestmark = pytest.mark.slow
 
+EMAIL, PASSWORD = "run@example.com", "long enough"
+
 
 def test_run_starts_web_ticker_worker_and_its_own_redis(tmp_path):
+    """...and the dashboard keeps each tab's state in that Redis, not in .states/."""
     port, redis_port = free_port(), free_port()
     env = hookboard_env(
         DATA_DIR=str(tmp_path), PORT=str(port), REDIS_URL=f"redis://127.0.0.1:{redis_port}/0"
@@ -47,6 +55,11 @@ def test_run_starts_web_ticker_worker_and_its_own_redis(tmp_path):
             assert page.status == 200
         _assert_the_api_answers_through_the_app(f"http://127.0.0.1:{port}/api/v1")
         assert (tmp_path / "hookboard.db").exists()
+
+        states_before = disk_state_files()
+        log_in_through_the_dashboard(f"http://127.0.0.1:{port}", EMAIL, PASSWORD)
+        assert disk_state_files() <= states_before, "the dashboard's state went to .states/"
+        assert reflex_state_keys(f"redis://127.0.0.1:{redis_port}/0"), "no dashboard state in Redis"
     finally:
         launcher.send_signal(signal.SIGINT)
         launcher.wait(timeout=30)
@@ -59,9 +72,7 @@ def test_run_starts_web_ticker_worker_and_its_own_redis(tmp_path):
 def _assert_the_api_answers_through_the_app(api: str) -> None:
     """The FastAPI routes are mounted in the Reflex app, on its one port."""
     with httpx.Client(base_url=api, timeout=30) as client:
-        signup = client.post(
-            "/auth/signup", json={"email": "run@example.com", "password": "long enough"}
-        )
+        signup = client.post("/auth/signup", json={"email": EMAIL, "password": PASSWORD})
         assert signup.status_code == 201, signup.text
         headers = {"Authorization": f"Bearer {signup.json()['token']}"}
         created = client.post(
