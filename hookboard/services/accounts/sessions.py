@@ -29,6 +29,7 @@ from hookboard.services.accounts.rules import (
 from hookboard.services.crud import create_user
 from hookboard.services.ratelimit import (
     RateLimiter,
+    Verdict,
     get_limiter,
     login_failure_limits,
     signup_limit,
@@ -136,29 +137,31 @@ def login(
     by_email, by_ip = login_failure_limits(settings, email=email, client_ip=client_ip)
     buckets = [limit for limit in (by_email, by_ip) if limit is not None]
 
-    _refuse_if_throttled(limiter, buckets)
-
+    # Counted as a failure before bcrypt runs, so concurrent guesses cannot all
+    # pass a check none of them has counted in yet; a success gives it back.
+    reserved = _reserve_attempt(limiter, buckets)
     row = session.exec(
         select(User.id, User.password_hash, User.is_active).where(User.email == email)
     ).first()
     session.rollback()  # no transaction (nor SQLite lock) held during bcrypt
     matches = verify_password(password, row.password_hash if row else _dummy_password_hash())
     if row is None or not matches or not row.is_active:
-        limiter.hit(*buckets)
         raise InvalidCredentialsError()
 
     limiter.clear(by_email)
+    limiter.release(reserved, *buckets)
     token, expires_at = _open_session(session, user_id=row.id, now=now, settings=settings)
     session.commit()
     return LoginResult(user_id=row.id, token=token, expires_at=expires_at)
 
 
-def _refuse_if_throttled(limiter: RateLimiter, buckets: list) -> None:
-    """LoginThrottledError when a failed-login bucket is used up (Redis down: never)."""
-    blocked = [usage for usage in limiter.peek(*buckets) or [] if usage.exhausted]
-    if blocked:
-        clock = limiter.clock()
-        raise LoginThrottledError(max(usage.retry_after(clock) for usage in blocked))
+def _reserve_attempt(limiter: RateLimiter, buckets: list) -> Verdict | None:
+    """Count an attempt in every failed-login bucket at once (one atomic Redis
+    script), or LoginThrottledError when one is used up. None: Redis is down."""
+    verdict = limiter.hit(*buckets)
+    if verdict is not None and not verdict.allowed:
+        raise LoginThrottledError(verdict.report.retry_after(limiter.clock()))
+    return verdict
 
 
 def logout(session: Session, *, token: str, now: datetime | None = None) -> bool:
@@ -210,10 +213,10 @@ def change_password(
     by_email, _ = login_failure_limits(
         settings or get_settings(), email=user_row.email, client_ip=None
     )
-    _refuse_if_throttled(limiter, [by_email])
+    reserved = _reserve_attempt(limiter, [by_email])
     if not verify_password(current_password, user_row.password_hash):
-        limiter.hit(by_email)
         raise InvalidInputError("current_password", "the current password is not right")
+    limiter.release(reserved, by_email)
     new_hash = hash_password(new_password)
     now = now_or_utc(now)
     user = session.get(User, user_id)
