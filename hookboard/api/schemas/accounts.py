@@ -94,7 +94,10 @@ class PreviousSigningSecret(BaseModel):
 
 
 class SigningSecretPublic(BaseModel):
-    secret: str = Field(description="The current `whsec_...` secret.")
+    secret: str | None = Field(
+        description="The current `whsec_...` secret; null for a read-scope API key."
+    )
+    secret_prefix: str = Field(description="Its first characters, to recognise it.")
     created_at: datetime
     previous: list[PreviousSigningSecret] = Field(
         description="Rotated secrets that still sign deliveries until `expires_at`."
