@@ -4,6 +4,7 @@ text, URL, method, headers, body and their templates."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -72,13 +73,28 @@ def ranged(kind: type, field: str) -> Any:
     return Annotated[kind, Field(ge=low, le=high)]
 
 
-def check_name(name: Any, field: str = "name") -> str:
-    """A schedule's, target's or channel's name: non-blank text, stripped, bounded."""
+# Bidi embeddings, overrides, isolates and marks: "\u202egnp.exe" reads as "exe.png".
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def _unsafe_in_name(char: str) -> bool:
+    """Control characters, line/paragraph separators and bidi controls: they
+    break a name's line in lists and logs or disguise what it says."""
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS
+
+
+def check_name(name: Any, field: str = "name", *, max_chars: int = MAX_NAME_CHARS) -> str:
+    """A schedule's, target's, channel's or API key's name: non-blank text,
+    stripped, bounded, without control or bidi characters."""
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput(field, "a name is required")
     name = check_text(name.strip(), field)
-    if len(name) > MAX_NAME_CHARS:
-        raise InvalidInput(field, f"must be at most {MAX_NAME_CHARS} characters")
+    if len(name) > max_chars:
+        raise InvalidInput(field, f"must be at most {max_chars} characters")
+    if any(_unsafe_in_name(char) for char in name):
+        raise InvalidInput(field, "must not contain control or bidirectional-override characters")
     return name
 
 

@@ -12,6 +12,7 @@ from hookboard.services.accounts import (
     EMAIL_SCHEMA_PATTERN,
     MAX_API_KEY_NAME_CHARS,
     MIN_PASSWORD_CHARS,
+    check_login_email,
     clean_api_key_name,
     validate_email,
     validate_new_password,
@@ -23,6 +24,11 @@ Email = Annotated[
     str,
     Field(max_length=1000, json_schema_extra={"pattern": EMAIL_SCHEMA_PATTERN}),
     AfterValidator(validate_email),
+]
+LoginEmail = Annotated[
+    str,
+    Field(max_length=1000, json_schema_extra={"pattern": EMAIL_SCHEMA_PATTERN}),
+    AfterValidator(check_login_email),
 ]
 NewPassword = Annotated[
     str,
@@ -41,7 +47,7 @@ class SignupRequest(_Body):
 
 
 class LoginRequest(_Body):
-    email: Email
+    email: LoginEmail
     # Any length is checked against the hash; far past bcrypt's 72 bytes is refused early.
     password: Annotated[str, Field(min_length=1, max_length=1024)]
 

@@ -42,3 +42,10 @@ class LoginThrottledError(ThrottledError):
 class SignupThrottledError(ThrottledError):
     def __init__(self, retry_after: int):
         super().__init__("too many sign-ups from this address", retry_after)
+
+
+class ScopeTooWideError(AccountError):
+    """A credential asked for a key of a scope wider than its own."""
+
+    def __init__(self, scope: str):
+        super().__init__(f"a key of scope {scope!r} needs a credential of that scope or wider")

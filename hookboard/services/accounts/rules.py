@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import pairwise
+from pathlib import Path
 
 from hookboard.core.whitespace import PYTHON_SPACE
 from hookboard.domain.passwords import MAX_PASSWORD_BYTES
 from hookboard.services.accounts.errors import InvalidInputError
+from hookboard.services.errors import InvalidInput
+from hookboard.services.fields import check_name
 
 # Narrowest first: a credential may grant what its own scope reaches, no more.
 API_KEY_SCOPES = ("read", "write")
@@ -52,23 +58,43 @@ EMAIL_SCHEMA_PATTERN = (
 )
 
 
+# Characters that show as nothing (zero widths, joiners, soft hyphen, bidi
+# marks: category Cf) or as a blank that is not whitespace: an address holding
+# one looks exactly like another account's.
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
 def clean_api_key_name(value: str) -> str:
     """An API key's name, stripped of surrounding space; the dashboard, the API
-    and the CLI all hold names to this rule."""
-    value = value.strip()
-    if not value:
-        raise InvalidInputError("name", "name must not be blank")
-    if len(value) > MAX_API_KEY_NAME_CHARS:
-        raise InvalidInputError("name", f"name must be at most {MAX_API_KEY_NAME_CHARS} characters")
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):
-        raise InvalidInputError("name", "name must not contain control characters")
-    if not is_encodable(value):
-        raise InvalidInputError("name", "name is not valid Unicode text")
-    return value
+    and the CLI all hold names to this rule (services/fields.check_name's)."""
+    try:
+        return check_name(value, "name", max_chars=MAX_API_KEY_NAME_CHARS)
+    except InvalidInput as error:
+        raise InvalidInputError("name", error.message) from None
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The one form an address is stored and looked up in: NFKC (fullwidth
+    letters, ligatures and other compatibility forms folded), trimmed, lower-cased."""
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+def login_email_forms(email: str) -> list[str]:
+    """The stored forms a login's address may match: normalise_email's, then the
+    one accounts made before NFKC folding were stored in (trimmed, lower-cased)."""
+    forms = [normalise_email(email), email.strip().lower()]
+    return forms[:1] if forms[0] == forms[1] else forms
+
+
+def check_login_email(email: str) -> str:
+    """A login's address as typed (trimmed): shaped as validate_email wants it,
+    left unfolded so that login_email_forms can still find an older account."""
+    validate_email(email)
+    return email.strip()
+
+
+def _looks_blank(char: str) -> bool:
+    return unicodedata.category(char) in ("Cf", "Cc", "Zl", "Zp") or char in _BLANK_LOOKING
 
 
 def is_encodable(text: str) -> bool:
@@ -81,10 +107,13 @@ def is_encodable(text: str) -> bool:
 
 
 def validate_email(email: str) -> str:
-    """The email as stored (trimmed, lower-cased), or InvalidInputError."""
+    """The email as stored (normalise_email's form), or InvalidInputError."""
+    if not is_encodable(email):
+        raise InvalidInputError("email", "not a valid email address")
     email = normalise_email(email)
-    valid = len(email) <= MAX_EMAIL_CHARS and EMAIL_PATTERN.fullmatch(email)
-    if not valid or not is_encodable(email):
+    if any(_looks_blank(char) for char in email):
+        raise InvalidInputError("email", "must not contain invisible characters")
+    if len(email) > MAX_EMAIL_CHARS or not EMAIL_PATTERN.fullmatch(email):
         raise InvalidInputError("email", "not a valid email address")
     return email
 
@@ -103,7 +132,37 @@ def validate_new_password(password: str) -> str:
         )
     if "\x00" in password:
         raise InvalidInputError("password", "password must not contain NUL characters")
+    weakness = _weakness(password)
+    if weakness:
+        raise InvalidInputError("password", f"password is {weakness}; choose a longer, rarer one")
     return password
+
+
+# What may trail a common word and still leave it common: "Password1!", "dragon2024".
+_COMMON_SUFFIX = re.compile(r"[\d\W_]+$")
+
+
+def _weakness(password: str) -> str | None:
+    """Why a password is too easy to guess, or None. Never echoes the password."""
+    if not password.strip():
+        return "blank"
+    folded = password.lower()
+    if len(set(folded)) <= 2 or folded in (folded + folded)[1:-1]:
+        return "a repeated pattern"
+    steps = {ord(b) - ord(a) for a, b in pairwise(folded)}
+    if steps in ({1}, {-1}):
+        return "a sequence"
+    if folded in _common_passwords() or _COMMON_SUFFIX.sub("", folded) in _common_passwords():
+        return "among the most common passwords"
+    return None
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    text = (Path(__file__).parent / "common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
 
 
 def now_or_utc(now: datetime | None) -> datetime:

@@ -21,7 +21,7 @@ from hookboard.services.accounts.errors import (
     SignupThrottledError,
 )
 from hookboard.services.accounts.rules import (
-    normalise_email,
+    login_email_forms,
     now_or_utc,
     validate_email,
     validate_new_password,
@@ -133,17 +133,20 @@ def login(
     settings = settings or get_settings()
     limiter = limiter or get_limiter()
     now = now_or_utc(now)
-    email = normalise_email(email)
-    by_email, by_ip = login_failure_limits(settings, email=email, client_ip=client_ip)
+    forms = login_email_forms(email)
+    by_email, by_ip = login_failure_limits(settings, email=forms[0], client_ip=client_ip)
     buckets = [limit for limit in (by_email, by_ip) if limit is not None]
 
     # Counted as a failure before bcrypt runs, so concurrent guesses cannot all
     # pass a check none of them has counted in yet; a success gives it back.
     reserved = _reserve_attempt(limiter, buckets)
-    row = session.exec(
-        select(User.id, User.password_hash, User.is_active).where(User.email == email)
-    ).first()
+    rows = session.exec(
+        select(User.id, User.email, User.password_hash, User.is_active).where(
+            col(User.email).in_(forms)
+        )
+    ).all()
     session.rollback()  # no transaction (nor SQLite lock) held during bcrypt
+    row = min(rows, key=lambda found: forms.index(found.email), default=None)
     matches = verify_password(password, row.password_hash if row else _dummy_password_hash())
     if row is None or not matches or not row.is_active:
         raise InvalidCredentialsError()
