@@ -21,8 +21,8 @@ from hookboard.services.fields import (
     DEFAULT_METHOD,
     check_name,
     check_request_fields,
-    keep_masked_secrets,
 )
+from hookboard.services.masking import unmask_headers, unmask_url
 from hookboard.services.pagination import Page, decode_cursor, make_page, page_size, valid_id
 
 # Schedule names shown in a "target in use" conflict and in target listings.
@@ -90,6 +90,8 @@ def create_target(
     if not fields.get("url"):
         raise InvalidInput("url", "a URL is required")
     _check_target_fields(fields, config)
+    fields["headers"] = unmask_headers(fields["headers"], None, "headers")
+    fields["url"] = unmask_url(fields["url"], None, "url")
     if "name" not in fields:
         raise InvalidInput("name", "a name is required")
     if _name_taken(session, user_id, fields["name"]):
@@ -112,7 +114,9 @@ def update_target(
     target = get_target(session, user_id=user_id, target_id=target_id)
     changes = dict(changes)
     if "headers" in changes and changes["headers"] is not None:
-        changes["headers"] = keep_masked_secrets(changes["headers"], target.headers)
+        changes["headers"] = unmask_headers(changes["headers"], target.headers, "headers")
+    if changes.get("url") is not None:
+        changes["url"] = unmask_url(changes["url"], target.url, "url")
     _check_target_fields(changes, config)
     if "name" in changes and _name_taken(session, user_id, changes["name"], target.id):
         raise Conflict(f"a target named {changes['name']!r} already exists", field="name")

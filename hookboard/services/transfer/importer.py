@@ -13,6 +13,7 @@ from hookboard import services as service
 from hookboard.core.redaction import MASK, is_secret_header
 from hookboard.models import Schedule, ScheduleStatus, Target
 from hookboard.services import Conflict, InvalidInput, ServiceConfig
+from hookboard.services.masking import unmask_url
 from hookboard.services.transfer.document import ScheduleItem, aware, parse_document
 
 
@@ -135,6 +136,7 @@ def _import_targets(session, user_id, items, now, config, report) -> dict[str, i
             target = existing.get(item.name)
             fields = item.model_dump()
             fields["headers"] = _unmask(item.headers, target and target.headers, "headers")
+            fields["url"] = unmask_url(fields["url"], target and target.url, "url")
             if target is None:
                 created = service.create_target(
                     session, user_id=user_id, fields=fields, now=now, config=config
@@ -216,6 +218,7 @@ def _import_schedules(session, user_id, items, target_ids, now, config, report) 
             fields = _storage_fields(item, target_id, config)
             if not matches:
                 fields["headers"] = _unmask(fields["headers"], None, "request.headers")
+                fields["url"] = unmask_url(fields["url"], None, "request.url")
                 created = service.create_schedule(
                     session,
                     user_id=user_id,
@@ -241,6 +244,7 @@ def _target_id(item: ScheduleItem, target_ids: dict[str, int]) -> int | None:
 
 def _update_schedule(session, user_id, schedule, item, fields, now, config) -> ImportedItem:
     fields["headers"] = _unmask(fields["headers"], schedule.headers, "request.headers")
+    fields["url"] = unmask_url(fields["url"], schedule.url, "request.url")
     changes = {
         name: value
         for name, value in fields.items()
