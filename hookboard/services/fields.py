@@ -4,13 +4,13 @@ text, URL, method, headers, body and their templates."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import Field
 
 from hookboard.core.redaction import MASK, is_secret_header
+from hookboard.core.whitespace import PYTHON_SPACE
 from hookboard.domain import templating
 from hookboard.domain.limits import HTTP_METHODS, MAX_NAME_CHARS, MAX_URL_CHARS, RANGES
 from hookboard.net.guard import BlockedAddressError, NetPolicy, check_url
@@ -73,16 +73,18 @@ def ranged(kind: type, field: str) -> Any:
     return Annotated[kind, Field(ge=low, le=high)]
 
 
-# Bidi embeddings, overrides, isolates and marks: "\u202egnp.exe" reads as "exe.png".
-_BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+# What a name may not hold, as a regex class (the API schema states it too):
+# controls and line/paragraph separators break a name's line in lists and logs;
+# bidi marks, embeddings, overrides and isolates disguise it ("\u202egnp.exe"
+# reads as "exe.png").
+NAME_UNSAFE = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_NAME_UNSAFE = re.compile(f"[{NAME_UNSAFE}]")
+# check_name's rule for schemas: surrounding whitespace is stripped, then one
+# visible character at least, and nothing unsafe.
+NAME_SCHEMA_PATTERN = (
+    rf"^[{PYTHON_SPACE}]*[^{NAME_UNSAFE}]*[^{NAME_UNSAFE}{PYTHON_SPACE}]"
+    rf"[^{NAME_UNSAFE}]*[{PYTHON_SPACE}]*$"
 )
-
-
-def _unsafe_in_name(char: str) -> bool:
-    """Control characters, line/paragraph separators and bidi controls: they
-    break a name's line in lists and logs or disguise what it says."""
-    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS
 
 
 def check_name(name: Any, field: str = "name", *, max_chars: int = MAX_NAME_CHARS) -> str:
@@ -93,7 +95,7 @@ def check_name(name: Any, field: str = "name", *, max_chars: int = MAX_NAME_CHAR
     name = check_text(name.strip(), field)
     if len(name) > max_chars:
         raise InvalidInput(field, f"must be at most {max_chars} characters")
-    if any(_unsafe_in_name(char) for char in name):
+    if _NAME_UNSAFE.search(name):
         raise InvalidInput(field, "must not contain control or bidirectional-override characters")
     return name
 

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from hookboard.core.whitespace import PYTHON_SPACE
 from hookboard.services.accounts import (
     EMAIL_SCHEMA_PATTERN,
     MAX_API_KEY_NAME_CHARS,
@@ -17,9 +16,9 @@ from hookboard.services.accounts import (
     validate_email,
     validate_new_password,
 )
+from hookboard.services.fields import NAME_SCHEMA_PATTERN
 
 # The patterns are for the schema only; the validators are the rule.
-NOT_BLANK_LINE = rf"^[^\x00-\x1f\x7f]*[^{PYTHON_SPACE}\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 Email = Annotated[
     str,
     Field(max_length=1000, json_schema_extra={"pattern": EMAIL_SCHEMA_PATTERN}),
@@ -71,7 +70,9 @@ class LoginResponse(BaseModel):
 class ApiKeyCreate(_Body):
     name: Annotated[
         str,
-        Field(max_length=MAX_API_KEY_NAME_CHARS, json_schema_extra={"pattern": NOT_BLANK_LINE}),
+        Field(
+            max_length=MAX_API_KEY_NAME_CHARS, json_schema_extra={"pattern": NAME_SCHEMA_PATTERN}
+        ),
         AfterValidator(clean_api_key_name),
     ]
     scope: Literal["read", "write"]
