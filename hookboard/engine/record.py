@@ -16,7 +16,7 @@ from sqlalchemy.dialects import sqlite
 from hookboard.alerts.events import RunEnd, lock_streaks, record_run_ends
 from hookboard.alerts.messages import describe_error
 from hookboard.core import pg_batch
-from hookboard.core.redaction import redact_headers
+from hookboard.core.redaction import redact_headers, redact_url
 from hookboard.domain.limits import MAX_URL_CHARS
 from hookboard.domain.retry_policy import retry_delay
 from hookboard.engine.claim import ClaimedRun, claim, claimed_runs
@@ -287,7 +287,7 @@ def _attempt_row(item: Delivered) -> dict:
         and outcome.error_message[:ERROR_MESSAGE_LIMIT],
         "status_code": outcome.status_code,
         "request_method": request.method,
-        "request_url": request.url[:MAX_URL_CHARS],
+        "request_url": redact_url(request.url)[:MAX_URL_CHARS],
         "request_headers": redact_headers(item.sent_headers),
         "request_body": _text(body[:REQUEST_BODY_LIMIT]) if body is not None else None,
         "response_headers": redact_headers(outcome.response_headers),

@@ -24,12 +24,14 @@ from hookboard.alerts.senders import (
     Smtp,
     send_alert,
 )
+from hookboard.core.redaction import redact_channel_url
 from hookboard.core.secrets import live_secrets
 from hookboard.models import ChannelKind, NotificationChannel
 from hookboard.net.attempt import make_client
 from hookboard.services.config import ServiceConfig
 from hookboard.services.errors import Conflict, InvalidInput, NotFound
 from hookboard.services.fields import check_name, check_url_allowed
+from hookboard.services.masking import unmask_url
 from hookboard.services.pagination import Page, decode_cursor, make_page, page_size, valid_id
 
 MAX_CHANNELS_PER_USER = 20
@@ -78,6 +80,7 @@ def create_channel(
     if fields.get("kind") not in tuple(ChannelKind):
         raise InvalidInput("kind", "must be one of webhook, email")
     _check_fields(fields, config)
+    fields["url"] = unmask_url(fields.get("url"), None, "url", redact_channel_url)
     channel = NotificationChannel(user_id=user_id, created_at=now, updated_at=now, **fields)
     _check_destination(channel)
     if channel.kind == ChannelKind.email and not smtp_configured:
@@ -113,6 +116,11 @@ def update_channel(
     for name in ("name", "enabled"):
         if name in changes and changes[name] is None:
             raise InvalidInput(name, "must not be null")
+    if changes.get("url") is not None:
+        changes = {
+            **changes,
+            "url": unmask_url(changes["url"], channel.url, "url", redact_channel_url),
+        }
     _check_fields(changes, config)
     for name, value in changes.items():
         setattr(channel, name, value)

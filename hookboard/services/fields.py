@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from hookboard.core.redaction import MASK, is_secret_header
+from hookboard.core.whitespace import PYTHON_SPACE
 from hookboard.domain import templating
 from hookboard.domain.limits import HTTP_METHODS, MAX_NAME_CHARS, MAX_URL_CHARS, RANGES
 from hookboard.net.guard import BlockedAddressError, NetPolicy, check_url
@@ -72,13 +73,30 @@ def ranged(kind: type, field: str) -> Any:
     return Annotated[kind, Field(ge=low, le=high)]
 
 
-def check_name(name: Any, field: str = "name") -> str:
-    """A schedule's, target's or channel's name: non-blank text, stripped, bounded."""
+# What a name may not hold, as a regex class (the API schema states it too):
+# controls and line/paragraph separators break a name's line in lists and logs;
+# bidi marks, embeddings, overrides and isolates disguise it ("\u202egnp.exe"
+# reads as "exe.png").
+NAME_UNSAFE = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_NAME_UNSAFE = re.compile(f"[{NAME_UNSAFE}]")
+# check_name's rule for schemas: surrounding whitespace is stripped, then one
+# visible character at least, and nothing unsafe.
+NAME_SCHEMA_PATTERN = (
+    rf"^[{PYTHON_SPACE}]*[^{NAME_UNSAFE}]*[^{NAME_UNSAFE}{PYTHON_SPACE}]"
+    rf"[^{NAME_UNSAFE}]*[{PYTHON_SPACE}]*$"
+)
+
+
+def check_name(name: Any, field: str = "name", *, max_chars: int = MAX_NAME_CHARS) -> str:
+    """A schedule's, target's, channel's or API key's name: non-blank text,
+    stripped, bounded, without control or bidi characters."""
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput(field, "a name is required")
     name = check_text(name.strip(), field)
-    if len(name) > MAX_NAME_CHARS:
-        raise InvalidInput(field, f"must be at most {MAX_NAME_CHARS} characters")
+    if len(name) > max_chars:
+        raise InvalidInput(field, f"must be at most {max_chars} characters")
+    if _NAME_UNSAFE.search(name):
+        raise InvalidInput(field, "must not contain control or bidirectional-override characters")
     return name
 
 

@@ -5,7 +5,9 @@ hits per `window_seconds`. Each window is its own Redis key,
 `{QUEUE_NAME}:ratelimit:{bucket}:{window number}`, left to expire with the
 window. A hit checks all its buckets and counts in all of them, or, when one is
 used up, in none (one Lua script, atomic): a request refused by its key's limit
-does not eat into its user's.
+does not eat into its user's. Throttles of costly attempts (logins, sign-ups)
+hit before the work, so concurrent attempts cannot all pass one check; an
+attempt that turns out not to count gives its hit back with `release`.
 
 Availability beats limiting: when Redis cannot be reached every call answers
 None ("no verdict"), the caller serves the request, a warning is logged once
@@ -69,6 +71,7 @@ class Usage:
 class Verdict:
     allowed: bool
     usages: list[Usage]  # after the hit when allowed, as they stand when not
+    at: float = 0.0  # the clock when counted: `release` finds the same windows
 
     @property
     def report(self) -> Usage:
@@ -99,6 +102,15 @@ return counts
 """
 
 
+# KEYS: window keys to take one hit back from; never below zero, nor a key recreated.
+_RELEASE_SCRIPT = """
+for i = 1, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
+end
+return 1
+"""
+
+
 class RateLimiter:
     def __init__(
         self,
@@ -113,6 +125,7 @@ class RateLimiter:
         self.clock = clock
         self.retry_redis_after = retry_redis_after
         self._hit_script = None
+        self._release_script = None
         self._lock = threading.Lock()
         self._redis_down = False
         self._skip_until = 0.0
@@ -145,7 +158,20 @@ class RateLimiter:
             Usage(limit.limit, int(count), reset_at)
             for limit, count, (_, reset_at) in zip(limits, counts, windows, strict=True)
         ]
-        return Verdict(bool(allowed), usages)
+        return Verdict(bool(allowed), usages, at=now)
+
+    def release(self, verdict: Verdict | None, *limits: Limit) -> None:
+        """Give back an allowed hit (`verdict`) in these of its buckets."""
+        if verdict is None or not verdict.allowed or not limits:
+            return
+        keys = [self._window(limit, verdict.at)[0] for limit in limits]
+
+        def run():
+            if self._release_script is None:
+                self._release_script = self.redis.register_script(_RELEASE_SCRIPT)
+            return self._release_script(keys=keys, client=self.redis)
+
+        self._guarded(run)
 
     def peek(self, *limits: Limit) -> list[Usage] | None:
         """Usage of every bucket without counting a hit; None without Redis."""

@@ -27,8 +27,8 @@ from hookboard.services.fields import (
     DEFAULT_METHOD,
     api_field,
     check_request_fields,
-    keep_masked_secrets,
 )
+from hookboard.services.masking import unmask_headers, unmask_url
 from hookboard.services.pagination import Page, decode_cursor, make_page, page_size, valid_id
 from hookboard.services.schedule_rules import (
     TIMING_FIELDS,
@@ -88,6 +88,8 @@ def new_schedule(
     badge = fields.pop("badge", False)
     check_schedule_scalars(fields)
     check_request_fields(fields, config)
+    fields["headers"] = unmask_headers(fields["headers"], None, api_field("headers"))
+    fields["url"] = unmask_url(fields.get("url"), None, api_field("url"))
     if fields.get("target_id") is not None:
         check_target(fields["target_id"])
     elif not fields.get("url"):
@@ -160,7 +162,11 @@ def edit_schedule(
     badge = changes.pop("badge", None)
     check_schedule_scalars(changes)
     if "headers" in changes:
-        changes["headers"] = keep_masked_secrets(changes["headers"] or {}, schedule.headers)
+        changes["headers"] = unmask_headers(
+            changes["headers"] or {}, schedule.headers, api_field("headers")
+        )
+    if changes.get("url") is not None:
+        changes["url"] = unmask_url(changes["url"], schedule.url, api_field("url"))
     check_request_fields(changes, config)
 
     target_id = changes.get("target_id", schedule.target_id)

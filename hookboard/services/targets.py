@@ -21,8 +21,8 @@ from hookboard.services.fields import (
     DEFAULT_METHOD,
     check_name,
     check_request_fields,
-    keep_masked_secrets,
 )
+from hookboard.services.masking import unmask_headers, unmask_url
 from hookboard.services.pagination import Page, decode_cursor, make_page, page_size, valid_id
 
 # Schedule names shown in a "target in use" conflict and in target listings.
@@ -91,6 +91,8 @@ def new_target(
     if not fields.get("url"):
         raise InvalidInput("url", "a URL is required")
     _check_target_fields(fields, config)
+    fields["headers"] = unmask_headers(fields["headers"], None, "headers")
+    fields["url"] = unmask_url(fields["url"], None, "url")
     if "name" not in fields:
         raise InvalidInput("name", "a name is required")
     return Target(user_id=user_id, created_at=now, updated_at=now, **fields)
@@ -112,7 +114,9 @@ def edit_target(
     """Validate a partial edit and apply it to `target` (no I/O); the changes as applied."""
     changes = dict(changes)
     if "headers" in changes and changes["headers"] is not None:
-        changes["headers"] = keep_masked_secrets(changes["headers"], target.headers)
+        changes["headers"] = unmask_headers(changes["headers"], target.headers, "headers")
+    if changes.get("url") is not None:
+        changes["url"] = unmask_url(changes["url"], target.url, "url")
     _check_target_fields(changes, config)
     for name, value in changes.items():
         setattr(target, name, value)

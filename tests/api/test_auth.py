@@ -340,3 +340,27 @@ def test_a_listed_origin_may_call_and_read_rate_limit_headers():
     assert simple.headers["access-control-allow-origin"] == "https://app.example"
     assert "X-RateLimit-Remaining" in simple.headers["access-control-expose-headers"]
     assert other.status_code == 400
+
+
+def test_it_refuses_concurrent_wrong_logins_past_the_limit(client, api_engine):
+    # Each attempt reserves its place atomically before bcrypt runs: 25 at once
+    # must not all slip past a peek that none of them has counted in yet.
+    seeded_user(api_engine, GOOD["email"])
+
+    def attempt(_):
+        with httpx.Client(base_url=client.base_url, timeout=60) as own:
+            return login(own, GOOD["email"], "wrong-password").status_code
+
+    with ThreadPoolExecutor(25) as pool:
+        statuses = list(pool.map(attempt, range(25)))
+    assert statuses.count(401) <= int(API_SETTINGS["LOGIN_MAX_FAILURES_PER_EMAIL"])
+    assert statuses.count(401) + statuses.count(429) == 25
+
+
+def test_a_successful_login_gives_its_reservation_back(client, api_engine):
+    seeded_user(api_engine, GOOD["email"])
+    # Three right passwords from one address with an IP limit of 3: none counts
+    # as a failure, so a wrong one after them is still a 401, not a 429.
+    for _ in range(3):
+        assert login(client, GOOD["email"], SEEDED_PASSWORD).status_code == 200
+    assert login(client, GOOD["email"], "wrong-password").status_code == 401

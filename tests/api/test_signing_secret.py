@@ -34,8 +34,9 @@ def active_secrets(engine, email: str) -> list[str]:
 def test_get_returns_the_current_secret_in_full(client, api_engine):
     headers = seeded_user(api_engine)
     body = secrets_of(client, headers)
-    assert set(body) == {"secret", "created_at", "previous"}
+    assert set(body) == {"secret", "secret_prefix", "created_at", "previous"}
     assert body["secret"].startswith("whsec_")
+    assert body["secret"].startswith(body["secret_prefix"])
     assert len(secret_key(body["secret"])) == 32
     assert body["previous"] == []
     assert secrets_of(client, headers) == body
@@ -49,7 +50,7 @@ def test_rotation_keeps_the_old_secret_signing_during_the_grace_period(client, a
     response = client.post("/signing-secret/rotate", headers=headers)
     assert response.status_code == 200, response.text
     rotated = response.json()
-    assert set(rotated) == {"secret", "created_at", "previous"}
+    assert set(rotated) == {"secret", "secret_prefix", "created_at", "previous"}
     assert rotated["secret"].startswith("whsec_") and rotated["secret"] != old
     # The old secret is shown only by its prefix, with its expiry.
     assert old not in response.text
@@ -101,7 +102,20 @@ def test_a_write_key_rotates_and_a_read_key_only_reads(client, api_engine):
     read = bearer(create_key(client, headers, "r", "read")["key"])
     assert client.post("/signing-secret/rotate", headers=write).status_code == 200
     assert client.post("/signing-secret/rotate", headers=read).status_code == 403
-    assert secrets_of(client, read) == secrets_of(client, headers)
+    assert secrets_of(client, write) == secrets_of(client, headers)
+
+
+def test_it_shows_a_read_key_only_the_prefix_and_dates(client, api_engine):
+    # The secret signs webhooks to every receiver: whoever reads it can forge them.
+    headers = seeded_user(api_engine)
+    client.post("/signing-secret/rotate", headers=headers)
+    full = secrets_of(client, headers)
+    read = bearer(create_key(client, headers, "r", "read")["key"])
+    response = client.get("/signing-secret", headers=read)
+    assert response.status_code == 200, response.text
+    assert response.json() == {**full, "secret": None}
+    assert full["secret"] not in response.text
+    assert full["secret_prefix"] and full["secret"].startswith(full["secret_prefix"])
 
 
 def test_without_a_token_it_is_401(client):

@@ -3,6 +3,10 @@ one address cannot make accounts (or probe emails with 409s) without limit."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
 from tests.api.test_auth import assert_error, login
 
 API_SETTINGS = {"SIGNUPS_PER_IP_PER_HOUR": "3"}
@@ -26,3 +30,14 @@ def test_signups_from_one_address_are_limited(client):
     assert login(client, "third@example.com", PASSWORD).status_code == 401
     assert_error(signup(client, "not-an-email"), 422, "validation_error", "email")
     assert login(client, "second@example.com", PASSWORD).status_code == 200
+
+
+def test_concurrent_signups_from_one_address_stay_within_the_limit(client):
+    def attempt(number):
+        with httpx.Client(base_url=client.base_url, timeout=60) as own:
+            return signup(own, f"racer{number}@example.com").status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        statuses = list(pool.map(attempt, range(12)))
+    assert statuses.count(201) == int(API_SETTINGS["SIGNUPS_PER_IP_PER_HOUR"])
+    assert statuses.count(429) == 12 - statuses.count(201)

@@ -181,3 +181,20 @@ def test_after_a_failure_redis_is_left_alone_for_a_while(redis, clock):
 )
 def test_the_client_address_behind_trusted_proxies(header, hops, expected):
     assert forwarded_client(header, hops) == expected
+
+
+def test_release_gives_a_hit_back_in_the_window_it_was_counted_in(limiter, clock):
+    limit = Limit("login-ip:10.0.0.2", 2, 60)
+    first = limiter.hit(limit)
+    limiter.hit(limit)
+    assert not limiter.hit(limit).allowed
+    clock.now += 1
+    limiter.release(first, limit)
+    assert limiter.peek(limit)[0].count == 1
+    # A refused hit and a missing verdict (Redis down) have nothing to give back;
+    # a count never goes below zero.
+    limiter.release(Verdict(False, [], at=clock.now), limit)
+    limiter.release(None, limit)
+    limiter.release(first, limit)
+    limiter.release(first, limit)
+    assert limiter.peek(limit)[0].count == 0

@@ -1,4 +1,4 @@
-from hookboard.core.redaction import MASK, redact_headers
+from hookboard.core.redaction import MASK, redact_channel_url, redact_headers, redact_url
 from hookboard.domain.outbound import RequestFields, merge_request
 
 
@@ -59,3 +59,20 @@ def test_an_empty_body_override_is_kept():
     )
     assert request.body == ""
     assert request.method == "POST"
+
+
+def test_url_secrets_are_masked_and_the_rest_kept_byte_for_byte():
+    assert redact_url("https://u:p@h.example/a?api_key=k&page=2&x=%20") == (
+        "https://u:***@h.example/a?api_key=***&page=2&x=%20"
+    )
+    assert redact_url("https://tok3n@h.example/") == "https://***@h.example/"
+    for name in ("token", "access_token", "sig", "code", "key", "X-Api-Key", "password"):
+        assert redact_url(f"https://h.example/?{name}=v") == f"https://h.example/?{name}=***"
+    for kept in ("https://h.example/?page=2&sort=asc", "https://h.example/{{ run.id }}", None, ""):
+        assert redact_url(kept) == kept
+    assert redact_url("https://h.example:99999/") == "***"  # unparseable: nothing shown
+    assert redact_channel_url("https://hooks.slack.com/services/T/B/X") == (
+        "https://hooks.slack.com/***"
+    )
+    assert redact_channel_url("https://u:p@h.example") == "https://h.example/***"
+    assert redact_channel_url("https://h.example/") == "https://h.example/"

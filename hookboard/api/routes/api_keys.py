@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from hookboard.api.deps import Caller, SessionDep, WriteCaller
-from hookboard.api.errors import not_found
+from hookboard.api.errors import ApiError, not_found
 from hookboard.api.schemas.accounts import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -30,10 +30,18 @@ def _public(api_key: ApiKey) -> ApiKeyPublic:
 def create_api_key(
     body: ApiKeyCreate, session: SessionDep, caller: WriteCaller, response: Response
 ) -> ApiKeyCreated:
-    """A new key; `key` is the full key, shown in this response only."""
-    created = accounts.create_api_key(
-        session, user_id=caller.user_id, name=body.name, scope=body.scope
-    )
+    """A new key; `key` is the full key, shown in this response only. A key
+    mints keys of its own scope or narrower (403 otherwise)."""
+    try:
+        created = accounts.create_api_key(
+            session,
+            user_id=caller.user_id,
+            name=body.name,
+            scope=body.scope,
+            granted_by=caller.scope,
+        )
+    except accounts.ScopeTooWideError as error:
+        raise ApiError(403, str(error), code="insufficient_scope", field="scope") from None
     response.headers["Cache-Control"] = "no-store"
     return ApiKeyCreated(**_public(created.api_key).model_dump(), key=created.key)
 

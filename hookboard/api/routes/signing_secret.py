@@ -11,9 +11,11 @@ from hookboard.services import accounts
 router = APIRouter(prefix="/signing-secret", tags=["signing secret"])
 
 
-def _public(secrets: accounts.SigningSecrets) -> SigningSecretPublic:
+def _public(secrets: accounts.SigningSecrets, scope: str) -> SigningSecretPublic:
+    current = secrets.current.secret
     return SigningSecretPublic(
-        secret=secrets.current.secret,
+        secret=current if accounts.may_read_signing_secret(scope) else None,
+        secret_prefix=accounts.secret_display_prefix(current),
         created_at=secrets.current.created_at,
         previous=[
             PreviousSigningSecret(
@@ -29,9 +31,11 @@ def _public(secrets: accounts.SigningSecrets) -> SigningSecretPublic:
 def get_signing_secret(
     session: SessionDep, caller: Caller, response: Response
 ) -> SigningSecretPublic:
-    """The current secret in full; rotated ones still signing, by prefix and expiry."""
+    """The current secret in full (a read-scope key sees only its prefix); rotated
+    ones still signing, by prefix and expiry."""
     response.headers["Cache-Control"] = "no-store"
-    return _public(accounts.get_signing_secrets(session, user_id=caller.user_id))
+    secrets = accounts.get_signing_secrets(session, user_id=caller.user_id)
+    return _public(secrets, caller.scope)
 
 
 @router.post("/rotate", response_model=SigningSecretPublic)
@@ -40,4 +44,4 @@ def rotate_signing_secret(
 ) -> SigningSecretPublic:
     """A new secret; the old one keeps signing for SIGNING_SECRET_GRACE_HOURS."""
     response.headers["Cache-Control"] = "no-store"
-    return _public(accounts.rotate_signing_secret(session, user_id=caller.user_id))
+    return _public(accounts.rotate_signing_secret(session, user_id=caller.user_id), caller.scope)

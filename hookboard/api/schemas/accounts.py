@@ -7,22 +7,27 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from hookboard.core.whitespace import PYTHON_SPACE
 from hookboard.services.accounts import (
     EMAIL_SCHEMA_PATTERN,
     MAX_API_KEY_NAME_CHARS,
     MIN_PASSWORD_CHARS,
+    check_login_email,
     clean_api_key_name,
     validate_email,
     validate_new_password,
 )
+from hookboard.services.fields import NAME_SCHEMA_PATTERN
 
 # The patterns are for the schema only; the validators are the rule.
-NOT_BLANK_LINE = rf"^[^\x00-\x1f\x7f]*[^{PYTHON_SPACE}\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 Email = Annotated[
     str,
     Field(max_length=1000, json_schema_extra={"pattern": EMAIL_SCHEMA_PATTERN}),
     AfterValidator(validate_email),
+]
+LoginEmail = Annotated[
+    str,
+    Field(max_length=1000, json_schema_extra={"pattern": EMAIL_SCHEMA_PATTERN}),
+    AfterValidator(check_login_email),
 ]
 NewPassword = Annotated[
     str,
@@ -41,7 +46,7 @@ class SignupRequest(_Body):
 
 
 class LoginRequest(_Body):
-    email: Email
+    email: LoginEmail
     # Any length is checked against the hash; far past bcrypt's 72 bytes is refused early.
     password: Annotated[str, Field(min_length=1, max_length=1024)]
 
@@ -65,7 +70,9 @@ class LoginResponse(BaseModel):
 class ApiKeyCreate(_Body):
     name: Annotated[
         str,
-        Field(max_length=MAX_API_KEY_NAME_CHARS, json_schema_extra={"pattern": NOT_BLANK_LINE}),
+        Field(
+            max_length=MAX_API_KEY_NAME_CHARS, json_schema_extra={"pattern": NAME_SCHEMA_PATTERN}
+        ),
         AfterValidator(clean_api_key_name),
     ]
     scope: Literal["read", "write"]
@@ -94,7 +101,10 @@ class PreviousSigningSecret(BaseModel):
 
 
 class SigningSecretPublic(BaseModel):
-    secret: str = Field(description="The current `whsec_...` secret.")
+    secret: str | None = Field(
+        description="The current `whsec_...` secret; null for a read-scope API key."
+    )
+    secret_prefix: str = Field(description="Its first characters, to recognise it.")
     created_at: datetime
     previous: list[PreviousSigningSecret] = Field(
         description="Rotated secrets that still sign deliveries until `expires_at`."

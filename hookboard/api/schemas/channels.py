@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from hookboard.api.schemas.common import Flag, Name, Patch, Strict, Url
+from hookboard.core.redaction import redact_channel_url
 from hookboard.models import NotificationChannel
 
 ChannelKindName = Literal["webhook", "email"]
@@ -42,7 +43,7 @@ class ChannelPublic(BaseModel):
     id: int
     name: str
     kind: ChannelKindName
-    url: str | None
+    url: str | None = Field(description="webhook only: scheme and host; the rest is masked.")
     email: str | None
     enabled: bool
     created_at: datetime
@@ -50,7 +51,9 @@ class ChannelPublic(BaseModel):
 
     @classmethod
     def of(cls, channel: NotificationChannel) -> ChannelPublic:
-        return cls.model_validate(channel, from_attributes=True)
+        public = cls.model_validate(channel, from_attributes=True)
+        # The webhook URL is a bearer secret (Slack's, Discord's): scheme and host only.
+        return public.model_copy(update={"url": redact_channel_url(channel.url)})
 
 
 class ChannelPage(BaseModel):

@@ -26,10 +26,9 @@ from pydantic import (
 )
 
 from hookboard import services as service
-from hookboard.core.whitespace import UNICODE_SPACE
 from hookboard.domain.limits import HTTP_METHODS, MAX_NAME_CHARS, MAX_URL_CHARS
 from hookboard.services import MAX_ID, InvalidInput
-from hookboard.services.fields import ranged, utc_instant
+from hookboard.services.fields import NAME_SCHEMA_PATTERN, ranged, utc_instant
 
 
 def clean_text(value: str) -> str:
@@ -61,14 +60,11 @@ def _headers(value: dict[str, str]) -> dict[str, str]:
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-# Stated in the schema only (the server strips, then needs one character left),
-# so that clients and fuzzers know a blank name is refused.
-NOT_BLANK = rf"^[^\x00]*[^{UNICODE_SPACE}\x00][^\x00]*$"
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_CHARS),
     AfterValidator(clean_text),
-    Field(json_schema_extra={"pattern": NOT_BLANK}),
+    Field(json_schema_extra={"pattern": NAME_SCHEMA_PATTERN}),
 ]
 # JSON true/false only: lax mode would take 0/1 and "yes" for a boolean.
 Flag = StrictBool

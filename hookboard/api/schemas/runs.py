@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from hookboard.core.redaction import redact_headers
+from hookboard.core.redaction import redact_headers, redact_url
 from hookboard.models import Attempt, Run
 
 RunStatusName = Literal["pending", "running", "retrying", "succeeded", "failed", "skipped"]
@@ -70,7 +70,7 @@ class AttemptPublic(BaseModel):
             status_code=attempt.status_code,
             request=AttemptRequest(
                 method=attempt.request_method,
-                url=attempt.request_url,
+                url=redact_url(attempt.request_url),
                 headers=redact_headers(attempt.request_headers or {}),
                 body=attempt.request_body,
             ),

@@ -22,7 +22,7 @@ from hookboard.api.schemas.common import (
     Url,
     clean_text,
 )
-from hookboard.core.redaction import redact_headers
+from hookboard.core.redaction import redact_headers, redact_url
 from hookboard.domain.limits import (
     BACKOFFS,
     INTERVAL_UNITS,
@@ -260,7 +260,7 @@ class SchedulePublic(BaseModel):
             ends_at=schedule.ends_at,
             target_id=schedule.target_id,
             request=RequestOut(
-                url=schedule.url,
+                url=redact_url(schedule.url),
                 method=schedule.method,
                 headers=redact_headers(schedule.headers or {}),
                 body=schedule.body,

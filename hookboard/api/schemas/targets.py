@@ -18,7 +18,7 @@ from hookboard.api.schemas.common import (
     Timeout,
     Url,
 )
-from hookboard.core.redaction import redact_headers
+from hookboard.core.redaction import redact_headers, redact_url
 from hookboard.models import Target
 from hookboard.services import TargetUsage
 
@@ -66,7 +66,7 @@ class TargetPublic(BaseModel):
         return cls(
             id=target.id,
             name=target.name,
-            url=target.url,
+            url=redact_url(target.url),
             method=target.method,
             headers=redact_headers(target.headers or {}),
             body=target.body,

@@ -9,7 +9,13 @@ from sqlmodel import Session, col, select
 
 from hookboard.domain.tokens import new_api_key
 from hookboard.models import ApiKey
-from hookboard.services.accounts.rules import API_KEY_SCOPES, clean_api_key_name, now_or_utc
+from hookboard.services.accounts.errors import ScopeTooWideError
+from hookboard.services.accounts.rules import (
+    API_KEY_SCOPES,
+    clean_api_key_name,
+    now_or_utc,
+    scope_reaches,
+)
 
 
 @dataclass(frozen=True)
@@ -19,10 +25,20 @@ class CreatedApiKey:
 
 
 def create_api_key(
-    session: Session, *, user_id: int, name: str, scope: str, now: datetime | None = None
+    session: Session,
+    *,
+    user_id: int,
+    name: str,
+    scope: str,
+    granted_by: str = "write",
+    now: datetime | None = None,
 ) -> CreatedApiKey:
+    """A new key. `granted_by` is the scope of the credential asking (a session,
+    the dashboard and the CLI hold write): a key never mints a wider one."""
     if scope not in API_KEY_SCOPES:
         raise ValueError(f"scope must be one of {', '.join(API_KEY_SCOPES)}")
+    if not scope_reaches(granted_by, scope):
+        raise ScopeTooWideError(scope)
     name = clean_api_key_name(name)
     issued = new_api_key()
     api_key = ApiKey(

@@ -19,7 +19,6 @@ from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
 from hookboard.domain.firing import IN_FLIGHT
-from hookboard.domain.passwords import verify_password
 from hookboard.engine.account_purge import purge_account
 from hookboard.models import (
     Alert,
@@ -32,11 +31,11 @@ from hookboard.models import (
     ScheduleStatus,
     User,
 )
-from hookboard.services.accounts.errors import InvalidInputError, NeedsSessionError
+from hookboard.services.accounts.errors import NeedsSessionError
 from hookboard.services.accounts.rules import now_or_utc
-from hookboard.services.accounts.sessions import _refuse_if_throttled
-from hookboard.services.ratelimit import RateLimiter, get_limiter, login_failure_limits
-from hookboard.settings import Settings, get_settings
+from hookboard.services.accounts.sessions import confirm_password
+from hookboard.services.ratelimit import RateLimiter
+from hookboard.settings import Settings
 
 # How long the closing call itself deletes before leaving the rest to the tickers.
 PURGE_SECONDS_IN_CALL = 2.0
@@ -68,7 +67,14 @@ def delete_account(
     account is a person's act."""
     if not by_session:
         raise NeedsSessionError("deleting the account")
-    _confirm_password(session, user_id, password, settings or get_settings(), limiter)
+    confirm_password(
+        session,
+        user_id=user_id,
+        password=password,
+        field="password",
+        settings=settings,
+        limiter=limiter,
+    )
     closed_at = close_account(session, user_id=user_id, now=now)
     engine = session.get_bind()
     finished = purge_account(engine, user_id, deadline=time.monotonic() + PURGE_SECONDS_IN_CALL)
@@ -107,22 +113,3 @@ def _revoke(model, user_id: int, now: datetime):
         .where(table.c.user_id == user_id, table.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-
-
-def _confirm_password(
-    session: Session,
-    user_id: int,
-    password: str,
-    settings: Settings,
-    limiter: RateLimiter | None,
-) -> None:
-    row = session.exec(select(User.password_hash, User.email).where(User.id == user_id)).first()
-    session.rollback()  # no transaction (nor SQLite lock) held during bcrypt
-    if row is None:
-        raise InvalidInputError("password", "the password is not right")
-    limiter = limiter or get_limiter()
-    by_email, _ = login_failure_limits(settings, email=row.email, client_ip=None)
-    _refuse_if_throttled(limiter, [by_email])
-    if not verify_password(password, row.password_hash):
-        limiter.hit(by_email)
-        raise InvalidInputError("password", "the password is not right")

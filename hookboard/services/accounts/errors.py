@@ -49,3 +49,10 @@ class NeedsSessionError(AccountError):
 
     def __init__(self, action: str):
         super().__init__(f"{action} needs a signed-in session, not an API key")
+
+
+class ScopeTooWideError(AccountError):
+    """A credential asked for a key of a scope wider than its own."""
+
+    def __init__(self, scope: str):
+        super().__init__(f"a key of scope {scope!r} needs a credential of that scope or wider")

@@ -21,7 +21,7 @@ from hookboard.services.accounts.errors import (
     SignupThrottledError,
 )
 from hookboard.services.accounts.rules import (
-    normalise_email,
+    login_email_forms,
     now_or_utc,
     validate_email,
     validate_new_password,
@@ -29,6 +29,7 @@ from hookboard.services.accounts.rules import (
 from hookboard.services.crud import create_user
 from hookboard.services.ratelimit import (
     RateLimiter,
+    Verdict,
     get_limiter,
     login_failure_limits,
     signup_limit,
@@ -132,33 +133,38 @@ def login(
     settings = settings or get_settings()
     limiter = limiter or get_limiter()
     now = now_or_utc(now)
-    email = normalise_email(email)
-    by_email, by_ip = login_failure_limits(settings, email=email, client_ip=client_ip)
+    forms = login_email_forms(email)
+    by_email, by_ip = login_failure_limits(settings, email=forms[0], client_ip=client_ip)
     buckets = [limit for limit in (by_email, by_ip) if limit is not None]
 
-    _refuse_if_throttled(limiter, buckets)
-
-    row = session.exec(
-        select(User.id, User.password_hash, User.is_active).where(User.email == email)
-    ).first()
+    # Counted as a failure before bcrypt runs, so concurrent guesses cannot all
+    # pass a check none of them has counted in yet; a success gives it back.
+    reserved = _reserve_attempt(limiter, buckets)
+    rows = session.exec(
+        select(User.id, User.email, User.password_hash, User.is_active).where(
+            col(User.email).in_(forms)
+        )
+    ).all()
     session.rollback()  # no transaction (nor SQLite lock) held during bcrypt
+    row = min(rows, key=lambda found: forms.index(found.email), default=None)
     matches = verify_password(password, row.password_hash if row else _dummy_password_hash())
     if row is None or not matches or not row.is_active:
-        limiter.hit(*buckets)
         raise InvalidCredentialsError()
 
     limiter.clear(by_email)
+    limiter.release(reserved, *buckets)
     token, expires_at = _open_session(session, user_id=row.id, now=now, settings=settings)
     session.commit()
     return LoginResult(user_id=row.id, token=token, expires_at=expires_at)
 
 
-def _refuse_if_throttled(limiter: RateLimiter, buckets: list) -> None:
-    """LoginThrottledError when a failed-login bucket is used up (Redis down: never)."""
-    blocked = [usage for usage in limiter.peek(*buckets) or [] if usage.exhausted]
-    if blocked:
-        clock = limiter.clock()
-        raise LoginThrottledError(max(usage.retry_after(clock) for usage in blocked))
+def _reserve_attempt(limiter: RateLimiter, buckets: list) -> Verdict | None:
+    """Count an attempt in every failed-login bucket at once (one atomic Redis
+    script), or LoginThrottledError when one is used up. None: Redis is down."""
+    verdict = limiter.hit(*buckets)
+    if verdict is not None and not verdict.allowed:
+        raise LoginThrottledError(verdict.report.retry_after(limiter.clock()))
+    return verdict
 
 
 def logout(session: Session, *, token: str, now: datetime | None = None) -> bool:
@@ -173,6 +179,31 @@ def logout(session: Session, *, token: str, now: datetime | None = None) -> bool
     session.add(auth)
     session.commit()
     return True
+
+
+def confirm_password(
+    session: Session,
+    *,
+    user_id: int,
+    password: str,
+    field: str,
+    settings: Settings | None = None,
+    limiter: RateLimiter | None = None,
+) -> None:
+    """A signed-in user proves it is them again (a password change, closing the
+    account). A wrong password counts as a failed login for the user's email, so
+    a stolen session cannot guess faster than the login form can; past the
+    limit, LoginThrottledError. Raises InvalidInputError(field) when wrong."""
+    row = session.exec(select(User.password_hash, User.email).where(User.id == user_id)).first()
+    session.rollback()  # no transaction (nor SQLite lock) held during bcrypt
+    if row is None:
+        raise InvalidInputError(field, "the password is not right")
+    limiter = limiter or get_limiter()
+    by_email, _ = login_failure_limits(settings or get_settings(), email=row.email, client_ip=None)
+    reserved = _reserve_attempt(limiter, [by_email])
+    if not verify_password(password, row.password_hash):
+        raise InvalidInputError(field, "the password is not right")
+    limiter.release(reserved, by_email)
 
 
 def change_password(
@@ -200,20 +231,14 @@ def change_password(
         validate_new_password(new_password)
     except InvalidInputError as error:
         raise InvalidInputError("new_password", str(error)) from None
-    user_row = session.exec(
-        select(User.password_hash, User.email).where(User.id == user_id)
-    ).first()
-    session.rollback()  # no transaction (nor SQLite lock) held during bcrypt
-    if user_row is None:
-        raise InvalidInputError("current_password", "the current password is not right")
-    limiter = limiter or get_limiter()
-    by_email, _ = login_failure_limits(
-        settings or get_settings(), email=user_row.email, client_ip=None
+    confirm_password(
+        session,
+        user_id=user_id,
+        password=current_password,
+        field="current_password",
+        settings=settings,
+        limiter=limiter,
     )
-    _refuse_if_throttled(limiter, [by_email])
-    if not verify_password(current_password, user_row.password_hash):
-        limiter.hit(by_email)
-        raise InvalidInputError("current_password", "the current password is not right")
     new_hash = hash_password(new_password)
     now = now_or_utc(now)
     user = session.get(User, user_id)

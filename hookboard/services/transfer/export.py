@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
-from hookboard.core.redaction import redact_headers
+from hookboard.core.redaction import redact_headers, redact_url
 from hookboard.models import Schedule, ScheduleStatus, Target
 from hookboard.services.transfer.document import (
     RequestItem,
@@ -23,7 +22,7 @@ def export_document(
     session: Session, *, user_id: int, include_secrets: bool = False, now: datetime | None = None
 ) -> ScheduleDocument:
     """The user's targets and (not completed) schedules, oldest first."""
-    show = (lambda headers: dict(headers)) if include_secrets else redact_headers
+    show = _Shown(include_secrets)
     targets = session.exec(select(Target).where(Target.user_id == user_id).order_by(Target.id))
     names: dict[int, str] = {}
     target_items = []
@@ -42,19 +41,30 @@ def export_document(
     )
 
 
-def _target_item(target: Target, show: Callable[[dict], dict]) -> TargetItem:
+class _Shown:
+    """How secrets appear in the document: masked, or in full for a restorable backup."""
+
+    def __init__(self, include_secrets: bool):
+        self.include_secrets = include_secrets
+
+    def headers(self, headers: dict[str, str]) -> dict[str, str]:
+        return dict(headers) if self.include_secrets else redact_headers(headers)
+
+    def url(self, url: str | None) -> str | None:
+        return url if self.include_secrets else redact_url(url)
+
+
+def _target_item(target: Target, show: _Shown) -> TargetItem:
     return TargetItem(
         name=target.name,
-        url=target.url,
+        url=show.url(target.url),
         method=target.method,
-        headers=show(target.headers or {}),
+        headers=show.headers(target.headers or {}),
         body=target.body,
     )
 
 
-def _schedule_item(
-    schedule: Schedule, target_name: str | None, show: Callable[[dict], dict]
-) -> ScheduleItem:
+def _schedule_item(schedule: Schedule, target_name: str | None, show: _Shown) -> ScheduleItem:
     return ScheduleItem(
         name=schedule.name,
         kind=schedule.kind,
@@ -67,9 +77,9 @@ def _schedule_item(
         ends_at=aware(schedule.ends_at),
         target=target_name,
         request=RequestItem(
-            url=schedule.url,
+            url=show.url(schedule.url),
             method=schedule.method,
-            headers=show(schedule.headers or {}),
+            headers=show.headers(schedule.headers or {}),
             body=schedule.body,
         ),
         follow_redirects=schedule.follow_redirects,

@@ -26,6 +26,7 @@ from hookboard.core.db import READ_ONLY
 from hookboard.core.redaction import MASK, is_secret_header
 from hookboard.models import Schedule, ScheduleStatus, Target
 from hookboard.services import Conflict, InvalidInput, ServiceConfig
+from hookboard.services.masking import unmask_url
 from hookboard.services.schedules import check_quota, edit_schedule, new_schedule
 from hookboard.services.targets import edit_target, new_target
 from hookboard.services.transfer.document import (
@@ -198,6 +199,7 @@ class _Plan:
         target = self.snapshot.targets.get(item.name)
         fields = item.model_dump()
         fields["headers"] = _unmask(item.headers, target and target.headers, "headers")
+        fields["url"] = unmask_url(fields["url"], target and target.url, "url")
         if target is None:
             created = new_target(
                 user_id=self.user_id, fields=fields, now=self.now, config=self.config
@@ -236,6 +238,7 @@ class _Plan:
             self._update_schedule(matches[0], item, fields)
             return
         fields["headers"] = _unmask(fields["headers"], None, "request.headers")
+        fields["url"] = unmask_url(fields["url"], None, "request.url")
         created = new_schedule(
             user_id=self.user_id,
             fields={**fields, "badge": item.badge},
@@ -259,6 +262,7 @@ class _Plan:
 
     def _update_schedule(self, schedule: Schedule, item: ScheduleItem, fields: dict) -> None:
         fields["headers"] = _unmask(fields["headers"], schedule.headers, "request.headers")
+        fields["url"] = unmask_url(fields["url"], schedule.url, "request.url")
         changes = {
             name: value
             for name, value in fields.items()
