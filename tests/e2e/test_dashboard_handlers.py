@@ -218,3 +218,27 @@ def test_saving_another_users_target_is_not_found(app_settings, engine):
 def test_a_bug_in_a_handler_is_a_toast_that_says_it_was_logged(caplog):
     toast = toast_for_error(KeyError("whsec_secret_value"))
     assert UNEXPECTED in shown(toast) and "whsec_secret_value" not in shown(toast)
+
+
+def test_deleting_the_account_from_settings_needs_the_password_then_signs_out(app_settings, engine):
+    from sqlmodel import Session
+
+    from hookboard.models import User
+    from hookboard.ui.pages.account_deletion import DeleteAccountState
+
+    password = "correct horse battery"  # tests.api.support.PASSWORD_HASH
+
+    root = tab()
+    signed_in(root, engine, "leaving@example.com")
+    card = page_state(root, DeleteAccountState)
+
+    run(DeleteAccountState.delete_account, card, {"password": "not it"})
+    assert card.password_error and not card.deleting
+    with Session(engine) as session:
+        assert session.query(User).filter_by(email="leaving@example.com").count() == 1
+
+    answer = run(DeleteAccountState.delete_account, card, {"password": password})
+    assert "Your account has been deleted" in shown(answer[-1])
+    assert page_state(root, AuthState).token == ""
+    with Session(engine) as session:
+        assert session.query(User).filter_by(email="leaving@example.com").count() == 0

@@ -1,4 +1,5 @@
-"""Settings: the signing secret (reveal, copy, rotate) with a verification snippet; password."""
+"""Settings: the signing secret (reveal, copy, rotate) with a verification snippet; password;
+deleting the account."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page
 from hookboard.ui.components.widgets import confirm, field
+from hookboard.ui.pages.account_deletion import delete_account_card
 from hookboard.ui.state import AuthState
 
 PASSWORD_FIELDS = ("current_password", "new_password", "confirm")
@@ -246,4 +248,4 @@ def password_card() -> rx.Component:
 
 
 def view() -> rx.Component:
-    return page("Settings", secret_card(), password_card())
+    return page("Settings", secret_card(), password_card(), delete_account_card())

@@ -1,0 +1,88 @@
+"""Settings' last card: delete my account (the password, then everything goes)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from hookboard.services import accounts
+from hookboard.ui import routes, services
+from hookboard.ui.components.widgets import field
+from hookboard.ui.state import AuthState
+
+
+class DeleteAccountState(AuthState):
+    password_error: str = ""
+    deleting: bool = False
+
+    @rx.event
+    async def delete_account(self, form: dict):
+        self.password_error = ""
+        user_id = self._user_id()
+        if user_id is None:
+            yield self._to_login()
+            return
+        self.deleting = True
+        yield
+
+        def work() -> accounts.ClosedAccount:
+            with services.db() as session:
+                return accounts.delete_account(
+                    session, user_id=user_id, password=form.get("password", ""), by_session=True
+                )
+
+        try:
+            await rx.run_in_thread(work)
+        except accounts.InvalidInputError as error:
+            self.deleting = False
+            self.password_error = str(error)
+            yield rx.toast.error(str(error))
+            return
+        except accounts.ThrottledError as error:
+            self.deleting = False
+            yield rx.toast.error(str(error))
+            return
+        auth = await self.get_state(AuthState)
+        auth._clear_every_page()
+        yield [rx.redirect(routes.LOGIN), rx.toast.success("Your account has been deleted")]
+
+
+def delete_account_card() -> rx.Component:
+    S = DeleteAccountState
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading("Delete my account", size="4", color_scheme="red"),
+                rx.text(
+                    "Deletes the account and all its data: schedules, targets, runs and their "
+                    "log, channels, API keys and signing secrets. Deliveries stop at once. "
+                    "This cannot be undone.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+                field(
+                    "Your password",
+                    rx.input(
+                        id="delete_password",
+                        name="password",
+                        type="password",
+                        auto_complete="current-password",
+                        required=True,
+                    ),
+                    error=S.password_error,
+                    html_for="delete_password",
+                ),
+                rx.button(
+                    "Delete my account",
+                    type="submit",
+                    color_scheme="red",
+                    loading=S.deleting,
+                    id="delete-account",
+                ),
+                spacing="3",
+                max_width="420px",
+            ),
+            on_submit=S.delete_account,
+            reset_on_submit=True,
+        ),
+        width="100%",
+    )
