@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hookboard.domain.limits import RANGES
@@ -141,8 +141,9 @@ class Settings(BaseSettings):
 
     @field_validator("encryption_key", "encryption_key_previous")
     @classmethod
-    def _keys_are_long_enough(cls, value: str) -> str:
-        if any(len(key.strip()) < MIN_ENCRYPTION_KEY_CHARS for key in split_keys(value)):
+    def _keys_are_long_enough(cls, value: str, info: ValidationInfo) -> str:
+        keys = split_keys(value) if info.field_name == "encryption_key_previous" else [value]
+        if any(0 < len(key.strip()) < MIN_ENCRYPTION_KEY_CHARS for key in keys):
             raise ValueError(f"each key needs at least {MIN_ENCRYPTION_KEY_CHARS} characters")
         return value
 

@@ -72,7 +72,9 @@ def transform_batch(
             changed.append({"b_id": row_id, "b_value": new})
     if changed:
         connection.execute(
-            raw.update().where(raw.c.id == bindparam("b_id")).values({value_column: "b_value"}),
+            raw.update()
+            .where(raw.c.id == bindparam("b_id"))
+            .values({value_column: bindparam("b_value")}),
             changed,
         )
     counts.examined += len(rows)
