@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hookboard.domain.limits import RANGES
@@ -139,12 +139,12 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    @field_validator("encryption_key", "encryption_key_previous")
+    @field_validator("encryption_key")
     @classmethod
-    def _keys_are_long_enough(cls, value: str, info: ValidationInfo) -> str:
-        keys = split_keys(value) if info.field_name == "encryption_key_previous" else [value]
-        if any(0 < len(key.strip()) < MIN_ENCRYPTION_KEY_CHARS for key in keys):
-            raise ValueError(f"each key needs at least {MIN_ENCRYPTION_KEY_CHARS} characters")
+    def _key_is_long_enough(cls, value: str) -> str:
+        # Previous keys are not checked: one may be an old SECRET_KEY, whatever its length.
+        if 0 < len(value.strip()) < MIN_ENCRYPTION_KEY_CHARS:
+            raise ValueError(f"needs at least {MIN_ENCRYPTION_KEY_CHARS} characters")
         return value
 
     @model_validator(mode="after")
