@@ -72,7 +72,7 @@ from hookboard.domain.signing import generate_secret  # noqa: E402
 from hookboard.domain.tokens import new_session_token  # noqa: E402
 from hookboard.models import AuthSession, Run, Schedule, SigningSecret, User  # noqa: E402
 from hookboard.services import runs_query  # noqa: E402
-from hookboard.settings import normalise_database_url  # noqa: E402
+from hookboard.settings import get_settings, normalise_database_url  # noqa: E402
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PASSWORD_HASH = "$2b$04$mU6KxAQcb2vuF4Z.6S8E.uTjMAnFXLROS6AQeRWxkRo426emx2PZ."
@@ -352,6 +352,8 @@ def serve_api(args, db: Database, redis_url: str, workdir: Path) -> Iterator[tup
         REDIS_URL=redis_url,
         QUEUE_NAME="hb-apibench",
         DATA_DIR=str(workdir / "data"),
+        # The key the user's signing secret was written with here (it is encrypted).
+        SECRET_KEY=get_settings().effective_secret_key(),
         ALLOW_PRIVATE_TARGETS="true",
         MAX_SCHEDULES_PER_USER="1000000000",
         RATE_LIMIT_PER_MINUTE="0",

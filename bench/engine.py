@@ -73,7 +73,7 @@ from hookboard.core.migrate import upgrade_to_head  # noqa: E402
 from hookboard.domain.firing import plan_firing  # noqa: E402
 from hookboard.models import Attempt, Run, Schedule  # noqa: E402
 from hookboard.services import crud  # noqa: E402
-from hookboard.settings import normalise_database_url  # noqa: E402
+from hookboard.settings import get_settings, normalise_database_url  # noqa: E402
 
 schedules_t = Schedule.__table__
 runs_t = Run.__table__
@@ -608,6 +608,8 @@ def run_engine(args, kind: str, receivers: Receivers, workdir: Path) -> EngineRe
             "WORKER_MAX_IN_FLIGHT": str(args.max_in_flight),
             "WORKER_HTTP_CLIENTS": str(args.http_clients),
             "DATA_DIR": str(workdir / "data"),
+            # The key the schedules' owner (and signing secret) was written with here.
+            "SECRET_KEY": get_settings().effective_secret_key(),
             "PYTHONUNBUFFERED": "1",
         }
 

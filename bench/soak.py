@@ -62,6 +62,7 @@ from bench.engine import (  # noqa: E402
 )
 from hookboard.domain.tokens import new_session_token  # noqa: E402
 from hookboard.models import Attempt, AuthSession, Run, Schedule  # noqa: E402
+from hookboard.settings import get_settings  # noqa: E402
 
 UNFINISHED = ("pending", "running", "retrying")
 DRAIN_TIMEOUT_SECONDS = 120
@@ -315,6 +316,8 @@ def soak(args) -> int:
             "ALLOW_PRIVATE_TARGETS": "true",
             "LOG_LEVEL": "WARNING",
             "DATA_DIR": str(workdir / "data"),
+            # The key the user's signing secret was written with here (it is encrypted).
+            "SECRET_KEY": get_settings().effective_secret_key(),
             "RATE_LIMIT_PER_MINUTE": "0",
             "USER_RATE_LIMIT_PER_MINUTE": "0",
             "MAX_SCHEDULES_PER_USER": "100000000",

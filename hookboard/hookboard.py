@@ -3,6 +3,9 @@
 import reflex as rx
 
 from hookboard.api.app import create_api
+from hookboard.core.db import get_engine
+from hookboard.core.startup import exit_on_wrong_encryption_key
+from hookboard.settings import get_settings
 from hookboard.ui import routes
 from hookboard.ui.editor import (
     view as editor,
@@ -27,6 +30,14 @@ app = rx.App(
     stylesheets=["/hookboard.css"],
 )
 secure_dashboard(app)  # socket origin check, upload guard, error toasts (ui/hardening.py)
+
+
+def refuse_a_wrong_encryption_key() -> None:
+    """The web process's start-up check (the worker and ticker make their own)."""
+    exit_on_wrong_encryption_key(get_engine(), get_settings())
+
+
+app.register_lifespan_task(refuse_a_wrong_encryption_key)
 
 # (view, route, title, on_load); every signed-in page's loader sends visitors to log in.
 PAGES = (

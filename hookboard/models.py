@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from hookboard.core.crypto import EncryptedHeaders, EncryptedString
 from hookboard.domain.limits import (
     MAX_CRON_CHARS,
     MAX_NAME_CHARS,
@@ -46,6 +47,11 @@ def _json(default: Any) -> Any:
 # an Idempotency-Key answer never comes to name another user's row. PostgreSQL
 # sequences never go back anyway.
 NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
+def _secret_headers(table: str) -> Any:
+    """A header dict whose secret-looking values are encrypted at rest."""
+    return Field(default_factory=dict, sa_column=Column(EncryptedHeaders(table), nullable=False))
 
 
 def _big_pk() -> Any:
@@ -144,14 +150,20 @@ class ApiKey(SQLModel, table=True):
 
 
 class SigningSecret(SQLModel, table=True):
-    """Standard Webhooks secrets; after a rotation the old one signs until `expires_at`."""
+    """Standard Webhooks secrets; after a rotation the old one signs until `expires_at`.
+
+    Encrypted at rest, and never looked up by value."""
 
     __tablename__ = "signing_secrets"
     __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = _big_pk()
     user_id: int = _fk("users.id")
-    secret: str = Field(max_length=100)
+    secret: str = Field(
+        sa_column=Column(
+            EncryptedString("signing_secrets.secret", sqlite_length=100), nullable=False
+        )
+    )
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime | None = None
 
@@ -170,7 +182,7 @@ class Target(SQLModel, table=True):
     name: str = Field(max_length=MAX_NAME_CHARS)
     url: str = Field(max_length=MAX_URL_CHARS)
     method: str = Field(max_length=10, default="POST")
-    headers: dict[str, str] = _json({})
+    headers: dict[str, str] = _secret_headers("targets")
     body: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -212,7 +224,7 @@ class Schedule(SQLModel, table=True):
     )
     url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
     method: str | None = Field(default=None, max_length=10)
-    headers: dict[str, str] = _json({})
+    headers: dict[str, str] = _secret_headers("schedules")
     body: str | None = Field(default=None, sa_column=Column(Text))
     timeout_seconds: float = 30.0
     follow_redirects: bool = False
@@ -319,7 +331,14 @@ class NotificationChannel(SQLModel, table=True):
     user_id: int = _fk("users.id")
     name: str = Field(max_length=MAX_NAME_CHARS)
     kind: str = Field(max_length=16)
-    url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
+    # Encrypted: a Slack-style webhook URL is itself the credential.
+    url: str | None = Field(
+        default=None,
+        sa_column=Column(
+            EncryptedString("notification_channels.url", sqlite_length=MAX_URL_CHARS),
+            nullable=True,
+        ),
+    )
     email: str | None = Field(default=None, max_length=320)
     enabled: bool = True
     created_at: datetime = Field(default_factory=utcnow)

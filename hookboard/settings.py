@@ -19,6 +19,8 @@ from hookboard.domain.limits import RANGES
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "please-change"}
 SECRET_KEY_FILE = "secret_key"
+# An ENCRYPTION_KEY is 32 random bytes in base64 (44 characters) or a passphrase this long.
+MIN_ENCRYPTION_KEY_CHARS = 32
 
 
 class SettingsError(RuntimeError):
@@ -37,6 +39,12 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in DATA_DIR.")
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for queues and limits.")
     secret_key: str = Field("", description="Signs sessions; generated in development.")
+    encryption_key: str = Field(
+        "", description="Encrypts stored secrets; empty = a key derived from SECRET_KEY."
+    )
+    encryption_key_previous: str = Field(
+        "", description="Comma-separated older keys that still decrypt, during a rotation."
+    )
 
     port: int = Field(3000, ge=1, le=65535, description="Web port: dashboard and API.")
 
@@ -152,6 +160,14 @@ class Settings(BaseSettings):
         parse_host_allowlist(value)  # cached: NetPolicy.from_settings reuses this parse
         return value
 
+    @field_validator("encryption_key")
+    @classmethod
+    def _key_is_long_enough(cls, value: str) -> str:
+        # Previous keys are not checked: one may be an old SECRET_KEY, whatever its length.
+        if 0 < len(value.strip()) < MIN_ENCRYPTION_KEY_CHARS:
+            raise ValueError(f"needs at least {MIN_ENCRYPTION_KEY_CHARS} characters")
+        return value
+
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key.strip() in PLACEHOLDER_SECRETS:
@@ -165,6 +181,11 @@ class Settings(BaseSettings):
             return f"sqlite:///{(self.data_dir / 'hookboard.db').resolve()}"
         return normalise_database_url(self.database_url)
 
+    def encryption_keys(self) -> list[str]:
+        """The key material, newest first: the first encrypts, every one decrypts."""
+        current = self.encryption_key.strip() or self.effective_secret_key()
+        return [current, *split_keys(self.encryption_key_previous)]
+
     def effective_secret_key(self) -> str:
         """SECRET_KEY, or in development one generated once and kept in DATA_DIR."""
         if self.secret_key:
@@ -175,6 +196,10 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def split_keys(value: str) -> list[str]:
+    return [key.strip() for key in value.split(",") if key.strip()]
 
 
 def normalise_database_url(url: str) -> str:

@@ -29,8 +29,10 @@ from hookboard.cli.preflight import (
     check_port_free,
     check_redis_url,
 )
+from hookboard.core.db import make_engine
 from hookboard.core.migrate import PROJECT_ROOT, upgrade_to_head
 from hookboard.core.private_files import PRIVATE_DIR_MODE, keep_new_files_private, tighten
+from hookboard.core.startup import wrong_encryption_key
 from hookboard.settings import Settings, SettingsError, get_settings
 
 READY_TIMEOUT_SECONDS = 600  # the first start compiles the frontend
@@ -129,6 +131,16 @@ def preflight(settings: Settings) -> None:
         fail(str(error))
 
 
+def refuse_a_wrong_encryption_key(settings: Settings) -> None:
+    engine = make_engine(settings.effective_database_url)
+    try:
+        message = wrong_encryption_key(engine, settings)
+    finally:
+        engine.dispose()
+    if message:
+        fail(message)
+
+
 def child_environment(settings: Settings, redis_url: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -166,6 +178,7 @@ def main() -> None:
             upgrade_to_head(settings.effective_database_url)
         except Exception as error:
             fail(f"DATABASE_URL: migration failed, database left unchanged ({error})")
+        refuse_a_wrong_encryption_key(settings)
         env = child_environment(settings, redis_url)
         python = sys.executable
         say("starting ticker and worker")

@@ -7,6 +7,7 @@
     export EMAIL [-o FILE]           the account's schedules as JSON
     import EMAIL FILE [--dry-run]    create or update schedules from such JSON
     doctor                           check settings, database, Redis, workers, clock
+    rotate-encryption-key            re-encrypt stored secrets with ENCRYPTION_KEY
 
 Every command reads the same settings as the web app (environment or .env).
 Errors are one line on stderr, `hookboard: error: ...`, and exit code 1.
@@ -30,6 +31,8 @@ from hookboard.core.db import get_engine
 from hookboard.settings import Settings, SettingsError, get_settings
 
 IMPORT_ACTIONS = ("create", "update", "unchanged")
+ROTATION_BATCH_SIZE = 500
+MAX_ROTATION_BATCH_SIZE = 10_000
 
 
 class CliError(Exception):
@@ -49,9 +52,29 @@ def _session() -> Session:
 
 def cmd_migrate(_args, settings: Settings) -> None:
     from hookboard.core.migrate import upgrade_to_head
+    from hookboard.core.startup import exit_on_wrong_encryption_key
 
     upgrade_to_head(settings.effective_database_url)
     say("hookboard: database is at the newest schema")
+    exit_on_wrong_encryption_key(get_engine(), settings)
+
+
+def cmd_rotate_encryption_key(args, settings: Settings) -> None:
+    from hookboard.core.crypto import ENCRYPTED_COLUMNS, keyring_of
+    from hookboard.core.crypto_rows import rotate_column
+    from hookboard.domain.crypto import DecryptionError
+
+    keyring = keyring_of(settings)
+    for spec in ENCRYPTED_COLUMNS:
+        try:
+            counts = rotate_column(get_engine(), spec, keyring, args.batch_size)
+        except DecryptionError as error:
+            raise CliError(
+                f"ENCRYPTION_KEY_PREVIOUS: {error} in {spec.context}; add the key it was"
+                " written with (rows done so far stay done: run the command again)"
+            ) from None
+        say(f"{spec.context}: {counts.changed} re-encrypted of {counts.examined} rows")
+    say(f"every stored secret is under key {keyring.primary_id}; older keys can be dropped")
 
 
 def _read_password(args) -> str:
@@ -200,6 +223,13 @@ def cmd_doctor(_args, settings: Settings) -> None:
 # --------------------------------------------------------------------------- parsing
 
 
+def _batch_size(text: str) -> int:
+    size = int(text)
+    if not 1 <= size <= MAX_ROTATION_BATCH_SIZE:
+        raise argparse.ArgumentTypeError(f"must be 1 to {MAX_ROTATION_BATCH_SIZE}")
+    return size
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hookboard", description="Operate Hookboard.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -233,6 +263,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", help="JSON file, or - for stdin")
     imp.add_argument("--dry-run", action="store_true", help="report what would change only")
     imp.set_defaults(run=cmd_import)
+
+    rotate = commands.add_parser(
+        "rotate-encryption-key", help="re-encrypt stored secrets with ENCRYPTION_KEY"
+    )
+    rotate.add_argument(
+        "--batch-size", type=_batch_size, default=ROTATION_BATCH_SIZE, help="rows per transaction"
+    )
+    rotate.set_defaults(run=cmd_rotate_encryption_key)
 
     doctor = commands.add_parser("doctor", help="check settings, database, Redis, workers, clock")
     doctor.set_defaults(run=cmd_doctor)

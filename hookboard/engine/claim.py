@@ -121,7 +121,8 @@ _PG_CLAIM = text(
         r.delivery_key,
         {", ".join(f"t.{name} AS target_{name}" for name in _TARGET_COLUMNS)}
     """
-)
+    # Typed like the tables' columns, so that secret header values come back decrypted.
+).columns(headers=schedules.c.headers.type, target_headers=targets.c.headers.type)
 
 
 def _claim_postgres(connection: Connection, run_ids: list[int], now: datetime, grace: timedelta):

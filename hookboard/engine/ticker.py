@@ -23,7 +23,7 @@ from hookboard.core.metrics import MetricsReporter
 from hookboard.core.outage import MAX_DELAY_SECONDS as OUTAGE_MAX_DELAY_SECONDS
 from hookboard.core.outage import Outage
 from hookboard.core.redis_client import get_redis
-from hookboard.core.startup import exit_on_bad_settings
+from hookboard.core.startup import exit_on_bad_settings, exit_on_wrong_encryption_key
 from hookboard.engine.account_purge import purge_closed_accounts
 from hookboard.engine.dispatch import dispatch_due, next_due_at, recover_stale_runs
 from hookboard.engine.queueing import delivery_queue, enqueue_runs, wake_channel
@@ -194,6 +194,7 @@ class Ticker:
 def main() -> None:
     settings = exit_on_bad_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s ticker %(message)s")
+    exit_on_wrong_encryption_key(get_engine(), settings)
     metrics = MetricsReporter(get_redis(), settings.queue_name, "ticker").start()
     ticker = Ticker(settings, get_redis(), metrics)
 

@@ -11,7 +11,7 @@ from hookboard.alerts.runtime import start_alert_runtime, stop_alert_runtime
 from hookboard.core.db import get_engine
 from hookboard.core.process_guard import children_die_with_this_process
 from hookboard.core.redis_client import get_redis
-from hookboard.core.startup import exit_on_bad_settings
+from hookboard.core.startup import exit_on_bad_settings, exit_on_wrong_encryption_key
 from hookboard.engine.jobs import get_runtime, shutdown_runtime
 from hookboard.engine.queueing import delivery_queue
 from hookboard.engine.scheduler_watch import SchedulerWatch
@@ -20,6 +20,7 @@ from hookboard.engine.scheduler_watch import SchedulerWatch
 def main() -> None:
     settings = exit_on_bad_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s worker %(message)s")
+    exit_on_wrong_encryption_key(get_engine(), settings)
     children_die_with_this_process()  # RQ's forked scheduler must not outlive us
     get_runtime()  # open the HTTP pools before the first job arrives
     start_alert_runtime(get_engine(), settings)

@@ -1,10 +1,12 @@
 """Bad settings stop the launcher with one clear line and no traceback."""
 
 import socket
+import subprocess
+import sys
 
 import pytest
 
-from tests.support.processes import free_port, hookboard_env, run_python
+from tests.support.processes import PROJECT_ROOT, free_port, hookboard_env, run_python
 
 
 def launch(tmp_path, **env):
@@ -56,3 +58,26 @@ def test_a_malformed_target_host_allowlist_is_named(tmp_path):
     result = launch(tmp_path, TARGET_HOST_ALLOWLIST="hooks.example.com, ex*ample.com")
     line = assert_one_clear_line(result, "TARGET_HOST_ALLOWLIST")
     assert "'ex*ample.com'" in line
+
+
+def test_an_encryption_key_that_does_not_open_the_stored_secrets_is_named(tmp_path):
+    env = hookboard_env(DATA_DIR=str(tmp_path))
+    migrated = run_python(["-m", "hookboard", "migrate"], env)
+    assert migrated.returncode == 0, migrated.stderr
+    created = subprocess.run(
+        [sys.executable, "-m", "hookboard", "create-user", "a@example.com", "--password-stdin"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        input="long enough\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert created.returncode == 0, created.stderr
+    result = launch(
+        tmp_path,
+        ENCRYPTION_KEY="not the key these secrets were written with",
+        PORT=str(free_port()),
+    )
+    line = assert_one_clear_line(result, "ENCRYPTION_KEY")
+    assert "does not decrypt the stored secrets" in line

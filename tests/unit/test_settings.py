@@ -63,3 +63,25 @@ def test_a_bad_port_names_the_setting(monkeypatch):
 )
 def test_postgres_urls_use_psycopg3(url, expected):
     assert normalise_database_url(url) == expected
+
+
+def test_a_short_encryption_key_names_the_setting(monkeypatch):
+    monkeypatch.setenv("ENCRYPTION_KEY", "too short")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SettingsError, match="ENCRYPTION_KEY: needs at least 32 characters"):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_encryption_keys_default_to_secret_key_and_list_previous_ones(tmp_path):
+    derived = Settings(data_dir=tmp_path, secret_key="s" * 40)
+    assert derived.encryption_keys() == ["s" * 40]
+    explicit = Settings(
+        data_dir=tmp_path,
+        secret_key="s" * 40,
+        encryption_key="e" * 32,
+        encryption_key_previous=" old-secret-key , " + "p" * 44,
+    )
+    assert explicit.encryption_keys() == ["e" * 32, "old-secret-key", "p" * 44]
