@@ -48,6 +48,9 @@ def session_user(session: Session, *, token: str, now: datetime) -> tuple[int, s
     found = credentials.find_session(session.connection(), token)
     if found is None or not credentials.session_is_live(found, now):
         return None
+    # End the lookup's transaction first: on SQLite it holds the write lock
+    # that the touch's own short transaction takes.
+    session.rollback()
     credentials.touch_session(session.get_bind(), found, now)
     return found.user_id, found.email
 
