@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Path, Response
 
 from hookboard.api.deps import Caller, SessionDep, bearer_token
 from hookboard.api.routes.auth import require_session
 from hookboard.api.schemas.accounts import SessionList, SessionPublic, SessionsRevoked
-from hookboard.services import accounts
+from hookboard.services import MAX_ID, accounts
 from hookboard.services.accounts.rules import now_or_utc
 
 router = APIRouter(prefix="/auth/sessions", tags=["auth"])
@@ -26,7 +26,9 @@ def list_sessions(session: SessionDep, caller: Caller) -> SessionList:
 
 
 @router.delete("/{session_id}", status_code=204, response_class=Response)
-def revoke_session(session_id: int, session: SessionDep, caller: Caller) -> None:
+def revoke_session(
+    session_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep, caller: Caller
+) -> None:
     """Log one session out (the current one too); 404 for another user's."""
     require_session(caller)
     accounts.revoke_session(
