@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from hookboard.api.deps import Caller, Principal, SessionDep, bearer_token
 from hookboard.api.errors import ApiError
 from hookboard.api.schemas.accounts import (
+    LoginRefused,
     LoginRequest,
     LoginResponse,
     PasswordChange,
@@ -18,7 +19,6 @@ from hookboard.api.schemas.accounts import (
     SignupRequest,
     SignupResponse,
     TotpLoginRequest,
-    TotpRequiredBody,
     UserPublic,
 )
 from hookboard.services import accounts
@@ -59,7 +59,9 @@ def signup(
 @router.post(
     "/login",
     response_model=LoginResponse,
-    responses={401: {"model": TotpRequiredBody, "description": "invalid credentials, or a code"}},
+    responses={
+        401: {"model": LoginRefused, "description": "invalid credentials, or a code is due"}
+    },
 )
 def login(body: LoginRequest, session: SessionDep, request: Request, response: Response):
     """A new session token. Repeated failures per email or client IP get 429.

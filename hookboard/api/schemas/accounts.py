@@ -108,12 +108,15 @@ class SigningSecretPublic(BaseModel):
 Code = Annotated[str, Field(min_length=1, max_length=MAX_CODE_CHARS)]
 
 
-class TotpRequiredBody(BaseModel):
-    """The 401 of POST /auth/login for an account with two-factor login."""
+class LoginRefused(BaseModel):
+    """The 401 of POST /auth/login: the error; with code `totp_required` (the
+    password was right, the account has two-factor login) a challenge too."""
 
     error: ErrorDetail
-    challenge: str = Field(description="Send it with a code to POST /auth/login/totp; once.")
-    challenge_expires_at: datetime
+    challenge: str | None = Field(
+        None, description="Send it with a code to POST /auth/login/totp; once."
+    )
+    challenge_expires_at: datetime | None = None
 
 
 class TotpLoginRequest(_Body):
