@@ -21,6 +21,7 @@ from hookboard.ui.pages import (
     run_detail,
     schedule_detail,
     schedules,
+    security,
     settings,
     targets,
 )
@@ -59,6 +60,7 @@ PAGES = (
     ),
     (keys.view, routes.KEYS, "API keys", keys.KeysState.load),
     (settings.view, routes.SETTINGS, "Settings", settings.SettingsState.load),
+    (security.view, routes.SECURITY, "Security", security.SecurityState.load),
 )
 for view, route, title, on_load in PAGES:
     app.add_page(view, route=route, title=f"{title} · Hookboard", on_load=on_load)

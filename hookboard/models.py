@@ -118,6 +118,42 @@ class User(SQLModel, table=True):
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Two-factor login (TOTP): the base32 secret is a secret (never returned after
+    # setup, never logged). Set but not enabled = a setup awaiting its first code.
+    # The TOTP seed: a secret, encrypted at rest and never shown after setup.
+    totp_secret: str | None = Field(
+        default=None,
+        sa_column=Column(EncryptedString("users.totp_secret", sqlite_length=255), nullable=True),
+    )
+    totp_enabled_at: datetime | None = None
+    # The newest time step accepted: a code of that step or older is refused.
+    totp_last_step: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A single-use two-factor recovery code; only its sha256 hash is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: int | None = _big_pk()
+    user_id: int = _fk("users.id")
+    code_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime | None = None
+
+
+class LoginChallenge(SQLModel, table=True):
+    """A password accepted, the code still due: short-lived, single use, few tries."""
+
+    __tablename__ = "login_challenges"
+
+    id: int | None = _big_pk()
+    user_id: int = _fk("users.id")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    tries: int = 0
+    used_at: datetime | None = None
 
 
 class AuthSession(SQLModel, table=True):
@@ -132,6 +168,10 @@ class AuthSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     revoked_at: datetime | None = None
+    # Written at most once a minute per session, not on every request.
+    last_used_at: datetime | None = None
+    client_ip: str | None = Field(default=None, max_length=45)
+    user_agent: str | None = Field(default=None, max_length=300)
 
 
 class ApiKey(SQLModel, table=True):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
@@ -32,10 +32,9 @@ from hookboard.core.db import get_engine, get_read_engine
 from hookboard.domain.tokens import API_KEY_PREFIX, SESSION_PREFIX
 from hookboard.models import ApiKey
 from hookboard.services import credentials
+from hookboard.services.credentials import LAST_USED_RESOLUTION
 from hookboard.services.request_limits import RateLimited, count_request, credential_of
 
-# last_used_at is written at most this often per key, not on every request.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
 
 
@@ -133,6 +132,7 @@ def _session_principal(token: str, now: datetime, reader: Connection | None) -> 
         raise _unauthorized()
     if not credentials.session_is_live(found, now):
         raise _unauthorized("session expired or revoked")
+    credentials.touch_session(get_engine(), found, now)
     return Principal(user_id=found.user_id, scope="write", session_id=found.id)
 
 

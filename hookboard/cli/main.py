@@ -3,6 +3,7 @@
     migrate                          apply database migrations
     create-user EMAIL                a new account (password prompted, or --password-stdin)
     create-api-key EMAIL --name N    an API key for that account, printed once
+    reset-2fa EMAIL                  turn two-factor login off for a locked-out user
     worker | ticker                  run one engine process
     export EMAIL [-o FILE]           the account's schedules as JSON
     import EMAIL FILE [--dry-run]    create or update schedules from such JSON
@@ -126,6 +127,18 @@ def cmd_create_api_key(args, _settings: Settings) -> None:
     say(created.key)
 
 
+def cmd_reset_2fa(args, _settings: Settings) -> None:
+    from hookboard.services.accounts import two_factor
+
+    with _session() as session:
+        user_id = _user_id(session, args.email)
+        was_on = two_factor.reset(session, user_id=user_id)
+    if was_on:
+        say(f"two-factor login is off for {args.email}; they log in with the password alone")
+    else:
+        say(f"two-factor login was not on for {args.email}; nothing changed")
+
+
 def cmd_worker(_args, _settings: Settings) -> None:
     from hookboard.engine.worker import main
 
@@ -246,6 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--name", required=True)
     key.add_argument("--scope", choices=("read", "write"), default="write")
     key.set_defaults(run=cmd_create_api_key)
+
+    reset = commands.add_parser("reset-2fa", help="turn two-factor login off for an account")
+    reset.add_argument("email")
+    reset.set_defaults(run=cmd_reset_2fa)
 
     commands.add_parser("worker", help="run a worker").set_defaults(run=cmd_worker)
     commands.add_parser("ticker", help="run a ticker").set_defaults(run=cmd_ticker)

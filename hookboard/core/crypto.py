@@ -121,6 +121,7 @@ class EncryptedColumn:
 # Every encrypted column: the migration, the rotation and the start-up check walk this list.
 ENCRYPTED_COLUMNS = (
     EncryptedColumn("signing_secrets", "secret", "string"),
+    EncryptedColumn("users", "totp_secret", "string"),
     EncryptedColumn("notification_channels", "url", "string"),
     EncryptedColumn("schedules", "headers", "headers"),
     EncryptedColumn("targets", "headers", "headers"),

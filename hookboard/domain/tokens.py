@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 SESSION_PREFIX = "hbs_"
 API_KEY_PREFIX = "hbk_"
+LOGIN_CHALLENGE_PREFIX = "hbc_"  # a password accepted, a two-factor code due
 # 32 random bytes: far beyond guessing; sha256 is enough for such tokens
 # (bcrypt is for low-entropy passwords).
 TOKEN_BYTES = 32
@@ -36,3 +37,7 @@ def new_session_token() -> IssuedToken:
 
 def new_api_key() -> IssuedToken:
     return _issue(API_KEY_PREFIX)
+
+
+def new_login_challenge() -> IssuedToken:
+    return _issue(LOGIN_CHALLENGE_PREFIX)

@@ -8,9 +8,9 @@ owns no live credential.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, Engine, Row, bindparam, or_, select, update
 
 from hookboard.domain.tokens import hash_token
 from hookboard.models import ApiKey, AuthSession, User
@@ -22,6 +22,7 @@ _FIND_SESSION = (
         User.email,
         AuthSession.revoked_at,
         AuthSession.expires_at,
+        AuthSession.last_used_at,
     )
     .join(User, User.id == AuthSession.user_id)
     .where(AuthSession.token_hash == bindparam("token_hash"), User.is_active)
@@ -34,8 +35,12 @@ _FIND_API_KEY = (
 )
 
 
+# last_used_at of a session or key is written at most this often, not on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
 def find_session(connection: Connection, token: str) -> Row | None:
-    """(id, user_id, email, revoked_at, expires_at) of the session token, or None."""
+    """(id, user_id, email, revoked_at, expires_at, last_used_at) of the token, or None."""
     return connection.execute(_FIND_SESSION, {"token_hash": hash_token(token)}).first()
 
 
@@ -46,3 +51,21 @@ def session_is_live(found: Row, now: datetime) -> bool:
 def find_api_key(connection: Connection, token: str) -> Row | None:
     """(id, user_id, scope, revoked_at, last_used_at) of the API key, or None."""
     return connection.execute(_FIND_API_KEY, {"token_hash": hash_token(token)}).first()
+
+
+def touch_session(engine: Engine, found: Row, now: datetime) -> None:
+    """Record that a found session was used, once per LAST_USED_RESOLUTION: the
+    conditional UPDATE lets one of several concurrent requests write, in its own
+    short transaction."""
+    stale = now - LAST_USED_RESOLUTION
+    if found.last_used_at is not None and found.last_used_at > stale:
+        return
+    with engine.begin() as connection:
+        connection.execute(
+            update(AuthSession)
+            .where(
+                AuthSession.id == found.id,
+                or_(AuthSession.last_used_at.is_(None), AuthSession.last_used_at <= stale),
+            )
+            .values(last_used_at=now)
+        )

@@ -55,6 +55,10 @@ def session_user(session: Session, *, token: str, now: datetime) -> SignedIn | N
     found = credentials.find_session(session.connection(), token)
     if found is None or not credentials.session_is_live(found, now):
         return None
+    # End the lookup's transaction first: on SQLite it holds the write lock
+    # that the touch's own short transaction takes.
+    session.rollback()
+    credentials.touch_session(session.get_bind(), found, now)
     return SignedIn(found.user_id, found.email, found.id)
 
 

@@ -10,6 +10,7 @@ LOGS = "/logs"
 NOTIFICATIONS = "/notifications"
 KEYS = "/keys"
 SETTINGS = "/settings"
+SECURITY = "/security"
 
 
 def schedule(schedule_id: int | str) -> str:

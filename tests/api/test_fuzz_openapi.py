@@ -62,6 +62,9 @@ API_KEYS = [BASE_ID + 1, BASE_ID + 2, BASE_ID + 3]
 DOOMED_SCHEDULES = [BASE_ID + 11, BASE_ID + 12, BASE_ID + 13]
 DOOMED_TARGETS = [BASE_ID + 11, BASE_ID + 12, BASE_ID + 13]
 EMAIL = "fuzz@example.com"
+# Session revocations are sent as another user: a guessed id (1 is a boundary value)
+# would otherwise end the fuzz user's own session and turn every later case into a 401.
+SESSIONS_EMAIL = "fuzz-sessions@example.com"
 
 
 def _bind(dictionary: str, probability: float = 0.5) -> dict:
@@ -216,11 +219,23 @@ KNOWN_GAPS = [
         frozenset({413}),
     ),
     Gap(
+        "a wrong password or two-factor code is a 422 naming the field; no schema can know it",
+        "RejectedPositiveData",
+        _ops(
+            "POST /auth/password",
+            "POST /auth/totp/confirm",
+            "POST /auth/totp/recovery-codes",
+            "POST /auth/totp/disable",
+        ),
+        frozenset({422}),
+        fields=frozenset({"current_password", "password", "code"}),
+    ),
+    Gap(
         "password: bcrypt's limit is 72 bytes of UTF-8; JSON Schema can only count characters",
         "RejectedPositiveData",
-        _ops("POST /auth/signup"),
+        _ops("POST /auth/signup", "POST /auth/password"),
         frozenset({422}),
-        fields=frozenset({"password"}),
+        fields=frozenset({"password", "new_password"}),
     ),
     Gap(
         "email: checked after NFKC folding (U+00AF becomes a space, U+00BC '1/4'), which "
@@ -266,13 +281,14 @@ class Fuzzed:
     engine: Engine
     user_id: int
     headers: dict[str, str]
+    sessions_user_id: int
 
-    def fresh_session_headers(self) -> dict[str, str]:
+    def fresh_session_headers(self, user_id: int | None = None) -> dict[str, str]:
         issued = new_session_token()
         with Session(self.engine) as session:
             session.add(
                 AuthSession(
-                    user_id=self.user_id,
+                    user_id=user_id or self.user_id,
                     token_hash=issued.token_hash,
                     expires_at=datetime.now(UTC) + timedelta(days=1),
                 )
@@ -289,6 +305,7 @@ def fuzzed(request, redis_url) -> Iterator[Fuzzed]:
     engine = make_engine(database_url)
     empty_all_tables(engine)
     user_id, headers = new_user(engine, EMAIL)
+    sessions_user_id, _ = new_user(engine, SESSIONS_EMAIL)
     _own_rows(engine, user_id)
     try:
         with serve_api(
@@ -301,7 +318,7 @@ def fuzzed(request, redis_url) -> Iterator[Fuzzed]:
             LOGIN_MAX_FAILURES_PER_EMAIL="1000000",
             LOGIN_MAX_FAILURES_PER_IP="1000000",
         ) as base:
-            yield Fuzzed(base, engine, user_id, headers)
+            yield Fuzzed(base, engine, user_id, headers, sessions_user_id)
     finally:
         empty_all_tables(engine)
         engine.dispose()
@@ -427,6 +444,8 @@ def call_and_check(case, fuzzed: Fuzzed):
     headers = dict(fuzzed.headers)
     if label == "POST /api/v1/auth/logout":
         headers = fuzzed.fresh_session_headers()  # logout revokes the token it carries
+    if label.startswith("DELETE /api/v1/auth/sessions"):
+        headers = fuzzed.fresh_session_headers(fuzzed.sessions_user_id)
     if label == "POST /api/v1/targets/test":
         _keep_test_delivery_on_loopback(case)
     _no_empty_idempotency_key(case)

@@ -289,6 +289,9 @@ def _stored(engine) -> dict:
         }
 
 
+TWO_FACTOR_REVISION = "7a3f0c2d9e41"  # two-factor login and session details
+
+
 @pytest.mark.parametrize(
     "fresh_database_url",
     ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
@@ -394,4 +397,76 @@ def test_the_encryption_migration_encrypts_existing_secrets_and_back(fresh_datab
     columns = {c["name"]: c["type"] for c in inspect(engine).get_columns("signing_secrets")}
     if engine.dialect.name == "postgresql":
         assert getattr(columns["secret"], "length", None) == 100
+
+
+@pytest.mark.parametrize(
+    "fresh_database_url",
+    ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+def test_the_two_factor_migration_keeps_users_and_sessions_up_and_down(fresh_database_url):
+    from alembic.script import ScriptDirectory
+
+    config = alembic_config(fresh_database_url)
+    before = ScriptDirectory.from_config(config).get_revision(TWO_FACTOR_REVISION).down_revision
+    command.upgrade(config, before)
+    engine = make_engine(fresh_database_url)
+    stamp = "2026-12-01 10:00:00"
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, email, password_hash, is_active, created_at, updated_at)"
+                " VALUES (1, 'old@example.com', 'hash', true, :t, :t)"
+            ),
+            {"t": stamp},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at)"
+                " VALUES (1, 1, 'a1', :t, :t)"
+            ),
+            {"t": stamp},
+        )
+
+    command.upgrade(config, TWO_FACTOR_REVISION)
+    with engine.begin() as connection:
+        user = connection.execute(
+            text("SELECT email, totp_secret, totp_enabled_at, totp_last_step FROM users")
+        ).one()
+        assert tuple(user) == ("old@example.com", None, None, None)
+        session = connection.execute(
+            text("SELECT token_hash, last_used_at, client_ip, user_agent FROM sessions")
+        ).one()
+        assert tuple(session) == ("a1", None, None, None)
+        connection.execute(
+            text("UPDATE users SET totp_secret = 'S', totp_enabled_at = :t, totp_last_step = 7"),
+            {"t": stamp},
+        )
+        connection.execute(
+            text(
+                "UPDATE sessions SET client_ip = '10.0.0.1', user_agent = 'curl', last_used_at = :t"
+            ),
+            {"t": stamp},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (1, 'c1', :t)"
+            ),
+            {"t": stamp},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO login_challenges (user_id, token_hash, created_at, expires_at, tries)"
+                " VALUES (1, 'h1', :t, :t, 0)"
+            ),
+            {"t": stamp},
+        )
+
+    command.downgrade(config, before)
+    inspector = inspect(engine)
+    assert not {"recovery_codes", "login_challenges"} & set(inspector.get_table_names())
+    assert "totp_secret" not in {column["name"] for column in inspector.get_columns("users")}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT email FROM users")).scalar_one() == "old@example.com"
+        assert connection.execute(text("SELECT token_hash FROM sessions")).scalar_one() == "a1"
     engine.dispose()

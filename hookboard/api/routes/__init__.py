@@ -1,10 +1,30 @@
 """One module per resource, each with `router = APIRouter(prefix=..., tags=[...])`."""
 
-from hookboard.api.routes import account, api_keys, auth, runs, schedules, signing_secret, targets
+from hookboard.api.routes import (
+    account,
+    api_keys,
+    auth,
+    runs,
+    schedules,
+    sessions,
+    signing_secret,
+    targets,
+    two_factor,
+)
 
 
 def v1_routers():
     return [
         module.router
-        for module in (auth, account, api_keys, signing_secret, schedules, targets, runs)
+        for module in (
+            auth,
+            two_factor,
+            sessions,
+            account,
+            api_keys,
+            signing_secret,
+            schedules,
+            targets,
+            runs,
+        )
     ]

@@ -1,4 +1,5 @@
-"""Request and response bodies of /auth, /api-keys and /signing-secret."""
+"""Request and response bodies of /auth (login, two-factor, sessions), /api-keys and
+/signing-secret."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from hookboard.api.errors import ErrorDetail
 from hookboard.services.accounts import (
     EMAIL_SCHEMA_PATTERN,
     MAX_API_KEY_NAME_CHARS,
@@ -16,6 +18,7 @@ from hookboard.services.accounts import (
     validate_email,
     validate_new_password,
 )
+from hookboard.services.accounts.two_factor import MAX_CODE_CHARS
 from hookboard.services.fields import NAME_SCHEMA_PATTERN
 
 # The patterns are for the schema only; the validators are the rule.
@@ -109,3 +112,71 @@ class SigningSecretPublic(BaseModel):
     previous: list[PreviousSigningSecret] = Field(
         description="Rotated secrets that still sign deliveries until `expires_at`."
     )
+
+
+# A TOTP code ("123456") or a recovery code ("abcd-efgh-ijkl-mnop").
+Code = Annotated[str, Field(min_length=1, max_length=MAX_CODE_CHARS)]
+
+
+class LoginRefused(BaseModel):
+    """The 401 of POST /auth/login: the error; with code `totp_required` (the
+    password was right, the account has two-factor login) a challenge too."""
+
+    error: ErrorDetail
+    challenge: str | None = Field(
+        None, description="Send it with a code to POST /auth/login/totp; once."
+    )
+    challenge_expires_at: datetime | None = None
+
+
+class TotpLoginRequest(_Body):
+    challenge: Annotated[str, Field(min_length=1, max_length=200)]
+    code: Code
+
+
+class PasswordChange(_Body):
+    current_password: Annotated[str, Field(min_length=1, max_length=1024)]
+    new_password: NewPassword
+
+
+class SessionsRevoked(BaseModel):
+    revoked_sessions: int = Field(description="How many other sessions were logged out.")
+
+
+class TotpStatus(BaseModel):
+    enabled: bool
+    enabled_at: datetime | None
+    recovery_codes_left: int
+
+
+class TotpSetupResponse(BaseModel):
+    secret: str = Field(description="The base32 secret, for apps that cannot scan; shown once.")
+    otpauth_uri: str
+    qr_svg: str = Field(description="The otpauth URI as a QR code, an SVG document.")
+
+
+class TotpCode(_Body):
+    code: Code
+
+
+class TotpDisable(_Body):
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+    code: Code
+
+
+class RecoveryCodes(BaseModel):
+    recovery_codes: list[str] = Field(description="Each works once; shown only here.")
+
+
+class SessionPublic(BaseModel):
+    id: int
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="To the minute.")
+    expires_at: datetime
+    client_ip: str | None
+    user_agent: str | None
+    current: bool = Field(description="The session making this request.")
+
+
+class SessionList(BaseModel):
+    items: list[SessionPublic]

@@ -1,4 +1,4 @@
-"""Accounts: signup, login, logout, API keys and the signing secret.
+"""Accounts: signup, login (with two-factor codes), sessions, API keys and the signing secret.
 
 Shared by the REST API and the dashboard. Keyword-only functions that take a
 fresh session; each is one unit of work and commits it (signup must roll back
@@ -9,6 +9,12 @@ Secrets (passwords, tokens, keys) are never logged; a new token or key is
 returned once, in the result, and only its sha256 hash is stored.
 """
 
+from hookboard.services.accounts.active_sessions import (
+    SessionInfo,
+    list_sessions,
+    revoke_other_sessions,
+    revoke_session,
+)
 from hookboard.services.accounts.api_keys import (
     CreatedApiKey,
     create_api_key,
@@ -19,6 +25,8 @@ from hookboard.services.accounts.closing import ClosedAccount, close_account, de
 from hookboard.services.accounts.errors import (
     AccountError,
     EmailTakenError,
+    InvalidChallengeError,
+    InvalidCodeError,
     InvalidCredentialsError,
     InvalidInputError,
     LoginThrottledError,
@@ -26,6 +34,8 @@ from hookboard.services.accounts.errors import (
     ScopeTooWideError,
     SignupThrottledError,
     ThrottledError,
+    TotpRequiredError,
+    TwoFactorStateError,
 )
 from hookboard.services.accounts.rules import (
     API_KEY_SCOPES,
@@ -73,16 +83,21 @@ __all__ = [
     "ClosedAccount",
     "CreatedApiKey",
     "EmailTakenError",
+    "InvalidChallengeError",
+    "InvalidCodeError",
     "InvalidCredentialsError",
     "InvalidInputError",
     "LoginResult",
     "LoginThrottledError",
     "NeedsSessionError",
     "ScopeTooWideError",
+    "SessionInfo",
     "SigningSecrets",
     "SignupResult",
     "SignupThrottledError",
     "ThrottledError",
+    "TotpRequiredError",
+    "TwoFactorStateError",
     "change_password",
     "check_login_email",
     "clean_api_key_name",
@@ -92,6 +107,7 @@ __all__ = [
     "get_signing_secrets",
     "is_encodable",
     "list_api_keys",
+    "list_sessions",
     "login",
     "login_email_forms",
     "logout",
@@ -99,6 +115,8 @@ __all__ = [
     "normalise_email",
     "now_or_utc",
     "revoke_api_key",
+    "revoke_other_sessions",
+    "revoke_session",
     "rotate_signing_secret",
     "scope_reaches",
     "secret_display_prefix",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class AccountError(Exception):
     pass
@@ -56,3 +58,28 @@ class ScopeTooWideError(AccountError):
 
     def __init__(self, scope: str):
         super().__init__(f"a key of scope {scope!r} needs a credential of that scope or wider")
+
+
+class TotpRequiredError(AccountError):
+    """The password is right and the account has two-factor login: a code is due.
+    `challenge` (a secret, shown once) goes back with the code to finish the login."""
+
+    def __init__(self, challenge: str, expires_at: datetime):
+        super().__init__("a two-factor code is required to finish logging in")
+        self.challenge = challenge
+        self.expires_at = expires_at
+
+
+class InvalidChallengeError(AccountError):
+    def __init__(self):
+        # One message for unknown, expired, used up and already used.
+        super().__init__("the login challenge is invalid or expired; log in again")
+
+
+class InvalidCodeError(InvalidInputError):
+    def __init__(self):
+        super().__init__("code", "the code is not right, or was already used")
+
+
+class TwoFactorStateError(AccountError):
+    """Two-factor login is not in the state the operation needs (e.g. already on)."""

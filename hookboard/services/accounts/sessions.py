@@ -13,12 +13,15 @@ from sqlmodel import Session, col, select
 from hookboard.domain.passwords import hash_password, verify_password
 from hookboard.domain.tokens import hash_token, new_session_token
 from hookboard.models import AuthSession, User
+from hookboard.services.accounts.active_sessions import client_details, revoke_other_sessions
+from hookboard.services.accounts.challenges import open_challenge
 from hookboard.services.accounts.errors import (
     EmailTakenError,
     InvalidCredentialsError,
     InvalidInputError,
     LoginThrottledError,
     SignupThrottledError,
+    TotpRequiredError,
 )
 from hookboard.services.accounts.rules import (
     login_email_forms,
@@ -51,14 +54,25 @@ class LoginResult:
     expires_at: datetime
 
 
-def _open_session(
-    session: Session, *, user_id: int, now: datetime, settings: Settings
+def open_session(
+    session: Session,
+    *,
+    user_id: int,
+    now: datetime,
+    settings: Settings,
+    client_ip: str | None = None,
+    user_agent: str | None = None,
 ) -> tuple[str, datetime]:
+    """A new session token (shown once) and its expiry; the caller commits."""
     issued = new_session_token()
     expires_at = now + timedelta(hours=settings.session_ttl_hours)
     session.add(
         AuthSession(
-            user_id=user_id, token_hash=issued.token_hash, created_at=now, expires_at=expires_at
+            user_id=user_id,
+            token_hash=issued.token_hash,
+            created_at=now,
+            expires_at=expires_at,
+            **client_details(client_ip, user_agent),
         )
     )
     return issued.token, expires_at
@@ -74,6 +88,7 @@ def signup(
     email: str,
     password: str,
     client_ip: str | None = None,
+    user_agent: str | None = None,
     now: datetime | None = None,
     settings: Settings | None = None,
     limiter: RateLimiter | None = None,
@@ -96,7 +111,14 @@ def signup(
         raise EmailTakenError()
     try:
         user = create_user(session, email=email, password=password)
-        token, expires_at = _open_session(session, user_id=user.id, now=now, settings=settings)
+        token, expires_at = open_session(
+            session,
+            user_id=user.id,
+            now=now,
+            settings=settings,
+            client_ip=client_ip,
+            user_agent=user_agent,
+        )
         session.commit()
     except IntegrityError:
         # Another signup for this email won the race: the unique index decides.
@@ -125,11 +147,14 @@ def login(
     email: str,
     password: str,
     client_ip: str | None,
+    user_agent: str | None = None,
     now: datetime | None = None,
     settings: Settings | None = None,
     limiter: RateLimiter | None = None,
 ) -> LoginResult:
-    """A new session token for the right password; failures are counted and throttled."""
+    """A new session token for the right password; failures are counted and throttled.
+    With two-factor login on, TotpRequiredError carries a challenge instead
+    (finished by two_factor.login_with_code)."""
     settings = settings or get_settings()
     limiter = limiter or get_limiter()
     now = now_or_utc(now)
@@ -138,10 +163,11 @@ def login(
     buckets = [limit for limit in (by_email, by_ip) if limit is not None]
 
     # Counted as a failure before bcrypt runs, so concurrent guesses cannot all
-    # pass a check none of them has counted in yet; a success gives it back.
+    # pass a check none of them has counted in yet; a success gives it back (a
+    # right password awaiting its two-factor code stays counted until the code).
     reserved = _reserve_attempt(limiter, buckets)
     rows = session.exec(
-        select(User.id, User.email, User.password_hash, User.is_active).where(
+        select(User.id, User.email, User.password_hash, User.is_active, User.totp_enabled_at).where(
             col(User.email).in_(forms)
         )
     ).all()
@@ -151,9 +177,22 @@ def login(
     if row is None or not matches or not row.is_active:
         raise InvalidCredentialsError()
 
+    if row.totp_enabled_at is not None:
+        # The email's failures are cleared once the code is right too: a known
+        # password must not reset the count of wrong codes.
+        challenge, challenge_expires_at = open_challenge(session, user_id=row.id, now=now)
+        session.commit()
+        raise TotpRequiredError(challenge, challenge_expires_at)
     limiter.clear(by_email)
     limiter.release(reserved, *buckets)
-    token, expires_at = _open_session(session, user_id=row.id, now=now, settings=settings)
+    token, expires_at = open_session(
+        session,
+        user_id=row.id,
+        now=now,
+        settings=settings,
+        client_ip=client_ip,
+        user_agent=user_agent,
+    )
     session.commit()
     return LoginResult(user_id=row.id, token=token, expires_at=expires_at)
 
@@ -245,17 +284,6 @@ def change_password(
     user.password_hash = new_hash
     user.updated_at = now
     session.add(user)
-    others = select(AuthSession).where(
-        AuthSession.user_id == user_id,
-        col(AuthSession.revoked_at).is_(None),
-        col(AuthSession.expires_at) > now,
-    )
-    if keep_token:
-        others = others.where(AuthSession.token_hash != hash_token(keep_token))
-    revoked = 0
-    for auth in session.exec(others).all():
-        auth.revoked_at = now
-        session.add(auth)
-        revoked += 1
+    revoked = revoke_other_sessions(session, user_id=user_id, keep_token=keep_token, now=now)
     session.commit()
     return revoked

@@ -15,6 +15,7 @@ NAV = (
     ("Notifications", routes.NOTIFICATIONS, "bell"),
     ("API keys", routes.KEYS, "key-round"),
     ("Settings", routes.SETTINGS, "settings"),
+    ("Security", routes.SECURITY, "shield-check"),
 )
 WIDE = rx.breakpoints(initial="none", md="flex")
 NARROW = rx.breakpoints(initial="flex", md="none")
