@@ -163,8 +163,7 @@ def login(
     buckets = [limit for limit in (by_email, by_ip) if limit is not None]
 
     # Counted as a failure before bcrypt runs, so concurrent guesses cannot all
-    # pass a check none of them has counted in yet; a success gives it back (a
-    # right password awaiting its two-factor code stays counted until the code).
+    # pass a check none of them has counted in yet; a success gives it back.
     reserved = _reserve_attempt(limiter, buckets)
     rows = session.exec(
         select(User.id, User.email, User.password_hash, User.is_active, User.totp_enabled_at).where(
@@ -178,8 +177,10 @@ def login(
         raise InvalidCredentialsError()
 
     if row.totp_enabled_at is not None:
-        # The email's failures are cleared once the code is right too: a known
+        # A right password is no failure (its reservation goes back), but the
+        # email's failures are cleared only once the code is right too: a known
         # password must not reset the count of wrong codes.
+        limiter.release(reserved, *buckets)
         challenge, challenge_expires_at = open_challenge(session, user_id=row.id, now=now)
         session.commit()
         raise TotpRequiredError(challenge, challenge_expires_at)
