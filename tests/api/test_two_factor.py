@@ -192,3 +192,21 @@ def test_the_cli_resets_two_factor_login_for_a_locked_out_user(
     assert client.get("/auth/totp", headers=headers).json()["recovery_codes_left"] == 0
     again = hookboard("reset-2fa", EMAIL, **env)
     assert "was not on" in again.stdout
+
+
+def test_deleting_the_account_with_two_factor_on_needs_a_code(client, api_engine):
+    headers = seeded_user(api_engine, EMAIL)
+    app, _ = enable(client, headers)
+
+    def delete(**body):
+        body = {"password": SEEDED_PASSWORD, **body}
+        return client.request("DELETE", "/account", json=body, headers=headers)
+
+    assert_error(delete(), 403, "invalid_credentials", "code")
+    assert_error(delete(code="111111"), 403, "invalid_code", "code")
+    with Session(api_engine) as session:
+        assert session.exec(select(User.id)).first() is not None
+    deleted = delete(code=app.code(0))
+    assert deleted.status_code == 200, deleted.text
+    with Session(api_engine) as session:
+        assert session.exec(select(User.id)).first() is None

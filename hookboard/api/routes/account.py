@@ -12,6 +12,7 @@ from hookboard.api.deps import Caller, SessionDep
 from hookboard.api.errors import ApiError
 from hookboard.api.routes.auth import throttled
 from hookboard.services import accounts
+from hookboard.services.accounts.two_factor import MAX_CODE_CHARS
 
 router = APIRouter(prefix="/account", tags=["auth"])
 
@@ -19,6 +20,13 @@ router = APIRouter(prefix="/account", tags=["auth"])
 class DeleteAccountRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     password: Annotated[str, Field(min_length=1, max_length=1024)]
+    code: Annotated[
+        str | None,
+        Field(
+            max_length=MAX_CODE_CHARS,
+            description="A two-factor or recovery code; required when two-factor login is on.",
+        ),
+    ] = None
 
 
 class DeletedAccount(BaseModel):
@@ -31,17 +39,20 @@ class DeletedAccount(BaseModel):
 @router.delete("", response_model=DeletedAccount)
 def delete_account(body: DeleteAccountRequest, session: SessionDep, caller: Caller):
     """Close the account at once (sign-ins, keys and deliveries stop) and delete all
-    its data. Needs a signed-in session and the password; a wrong password counts
-    as a failed login."""
+    its data. Needs a signed-in session, the password and, with two-factor login
+    on, a code; a wrong password or code counts as a failed login."""
     try:
         closed = accounts.delete_account(
             session,
             user_id=caller.user_id,
             password=body.password,
             by_session=caller.session_id is not None,
+            code=body.code,
         )
     except accounts.NeedsSessionError as error:
         raise ApiError(403, str(error), code="session_required") from None
+    except accounts.InvalidCodeError as error:
+        raise ApiError(403, str(error), code="invalid_code", field=error.field) from None
     except accounts.InvalidInputError as error:
         raise ApiError(403, str(error), code="invalid_credentials", field=error.field) from None
     except accounts.ThrottledError as error:

@@ -31,9 +31,11 @@ from hookboard.models import (
     ScheduleStatus,
     User,
 )
-from hookboard.services.accounts.errors import NeedsSessionError
+from hookboard.services.accounts import two_factor
+from hookboard.services.accounts.errors import InvalidInputError, NeedsSessionError
 from hookboard.services.accounts.rules import now_or_utc
 from hookboard.services.accounts.sessions import confirm_password
+from hookboard.services.accounts.two_factor import confirm_code
 from hookboard.services.ratelimit import RateLimiter
 from hookboard.settings import Settings
 
@@ -54,6 +56,7 @@ def delete_account(
     user_id: int,
     password: str,
     by_session: bool,
+    code: str | None = None,
     now: datetime | None = None,
     settings: Settings | None = None,
     limiter: RateLimiter | None = None,
@@ -63,6 +66,7 @@ def delete_account(
     A wrong password counts as a failed login for the account's email (a stolen
     session cannot guess faster than the login form); past the limit,
     LoginThrottledError. Raises InvalidInputError("password") when it is wrong,
+    InvalidCodeError("code") without a right two-factor code when it is on,
     and NeedsSessionError for an API key (`by_session` False): closing an
     account is a person's act."""
     if not by_session:
@@ -75,6 +79,17 @@ def delete_account(
         settings=settings,
         limiter=limiter,
     )
+    if two_factor.status(session, user_id=user_id).enabled:
+        if not code:
+            raise InvalidInputError("code", "two-factor login is on: a code is required")
+        confirm_code(
+            session,
+            user_id=user_id,
+            code=code,
+            now=now_or_utc(now),
+            settings=settings,
+            limiter=limiter,
+        )
     closed_at = close_account(session, user_id=user_id, now=now)
     engine = session.get_bind()
     finished = purge_account(engine, user_id, deadline=time.monotonic() + PURGE_SECONDS_IN_CALL)

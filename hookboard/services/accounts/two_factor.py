@@ -20,7 +20,6 @@ import segno
 from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
-from hookboard.domain.passwords import verify_password
 from hookboard.domain.tokens import hash_token
 from hookboard.models import RecoveryCode, User
 from hookboard.services.accounts.active_sessions import revoke_other_sessions
@@ -28,11 +27,15 @@ from hookboard.services.accounts.challenges import close_challenge, take_try
 from hookboard.services.accounts.errors import (
     InvalidChallengeError,
     InvalidCodeError,
-    InvalidInputError,
     TwoFactorStateError,
 )
 from hookboard.services.accounts.rules import now_or_utc
-from hookboard.services.accounts.sessions import LoginResult, _reserve_attempt, open_session
+from hookboard.services.accounts.sessions import (
+    LoginResult,
+    _reserve_attempt,
+    confirm_password,
+    open_session,
+)
 from hookboard.services.ratelimit import RateLimiter, get_limiter, login_failure_limits
 from hookboard.settings import Settings, get_settings
 
@@ -129,7 +132,7 @@ def regenerate_recovery_codes(
 ) -> list[str]:
     """New recovery codes (the old ones stop working) for a right code; shown once."""
     now = now_or_utc(now)
-    _check_code_throttled(session, user_id, code, now, settings, limiter)
+    confirm_code(session, user_id=user_id, code=code, now=now, settings=settings, limiter=limiter)
     codes = _replace_recovery_codes(session, user_id, now)
     session.commit()
     return codes
@@ -149,16 +152,15 @@ def disable(
     """Turn two-factor login off with the password and a code (or a recovery
     code); every other session ends. How many sessions ended."""
     now = now_or_utc(now)
-    user = _user(session, user_id)
-    email, password_hash = user.email, user.password_hash
-    session.rollback()  # no transaction (nor SQLite lock) held during bcrypt
-    limiter = limiter or get_limiter()
-    bucket = _email_bucket(email, settings)
-    reserved = _reserve_attempt(limiter, [bucket])
-    if not verify_password(password, password_hash):
-        raise InvalidInputError("password", "the password is not right")
-    limiter.release(reserved, bucket)
-    _check_code_throttled(session, user_id, code, now, settings, limiter)
+    confirm_password(
+        session,
+        user_id=user_id,
+        password=password,
+        field="password",
+        settings=settings,
+        limiter=limiter,
+    )
+    confirm_code(session, user_id=user_id, code=code, now=now, settings=settings, limiter=limiter)
     _clear(session, user_id, now)
     revoked = revoke_other_sessions(session, user_id=user_id, keep_token=keep_token, now=now)
     session.commit()
@@ -232,8 +234,17 @@ def _email_bucket(email: str, settings: Settings | None):
     return login_failure_limits(settings or get_settings(), email=email, client_ip=None)[0]
 
 
-def _check_code_throttled(session, user_id, code, now, settings, limiter) -> None:
-    """InvalidCodeError (counted as a failed login) unless the code is accepted."""
+def confirm_code(
+    session: Session,
+    *,
+    user_id: int,
+    code: str,
+    now: datetime,
+    settings: Settings | None = None,
+    limiter: RateLimiter | None = None,
+) -> None:
+    """A signed-in user's TOTP or recovery code, used up; InvalidCodeError
+    (counted as a failed login) unless it is accepted."""
     user = _user(session, user_id)
     if user.totp_enabled_at is None:
         session.rollback()
