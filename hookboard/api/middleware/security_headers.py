@@ -40,11 +40,14 @@ def script_hash(source: bytes) -> str:
     return f"'sha256-{base64.b64encode(hashlib.sha256(source).digest()).decode()}'"
 
 
-def content_security_policy(script_sources: Iterable[str] = ()) -> str:
-    """The policy of every page; `script_sources` adds inline scripts (hashes) to 'self'."""
+def content_security_policy(script_sources: Iterable[str] = (), *, allow_eval: bool) -> str:
+    """A page's policy; `script_sources` adds inline scripts (hashes) to 'self'."""
+    eval_source = ["'unsafe-eval'"] if allow_eval else []
     directives = {
         "default-src": ["'self'"],
-        "script-src": ["'self'", *script_sources],
+        # 'unsafe-eval': Reflex runs what server events send (rx.toast, rx.set_clipboard)
+        # through eval() in its state.js; there is no way around it in Reflex 0.10.
+        "script-src": ["'self'", *eval_source, *script_sources],
         # Radix and emotion set styles in <style> elements and style attributes.
         "style-src": ["'self'", "'unsafe-inline'"],
         # data: for inline SVG images (icons, the two-factor QR code).
@@ -82,7 +85,7 @@ def dashboard_policy() -> str:
         log.warning(
             "no built pages in %s: the dashboard's inline scripts will be refused", static_dir
         )
-    return content_security_policy(script_sources=hashes)
+    return content_security_policy(script_sources=hashes, allow_eval=True)
 
 
 class SecurityHeaders:

@@ -55,7 +55,7 @@ def _docs_page() -> tuple[bytes, str]:
         swagger_ui_parameters={"validatorUrl": None},
     )
     hashes = [script_hash(source) for source in INLINE_SCRIPT.findall(page.body)]
-    return page.body, content_security_policy(script_sources=hashes)
+    return page.body, content_security_policy(script_sources=hashes, allow_eval=False)
 
 
 @router.get(DOCS_PATH)
