@@ -89,10 +89,9 @@ def dashboard_policy() -> str:
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, *, hsts: bool, policy=dashboard_policy):
+    def __init__(self, app: ASGIApp, *, hsts: bool):
         self.app = app
         self.hsts = hsts
-        self.policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -101,8 +100,10 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                # MutableHeaders edits the list in place; an ASGI app may send a tuple.
+                message["headers"] = list(message.get("headers", []))
                 headers = MutableHeaders(scope=message)
-                headers.setdefault(CSP_HEADER, self.policy())
+                headers.setdefault(CSP_HEADER, dashboard_policy())
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "same-origin")
                 if self.hsts:
