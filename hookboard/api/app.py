@@ -32,9 +32,9 @@ def create_api() -> FastAPI:
     add_cors(api)
     # Outside admission and CORS: every layer sees the client's address, not the proxy's.
     api.add_middleware(TrustedProxyClient, hops=settings.trusted_proxy_hops)
-    # Outermost of all: an oversized body is refused before any work (auth, parsing).
+    # Outside all but the headers: an oversized body is refused before any work (auth, parsing).
     api.add_middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
-    # Outermost: every answer, a 413 or a page of the mounted dashboard too, carries them.
+    # Outermost: every answer, a 413 and the mounted dashboard's pages too, carries them.
     api.add_middleware(SecurityHeaders, hsts=settings.served_over_https)
     api.include_router(health.router)
     api.include_router(metrics.router)
