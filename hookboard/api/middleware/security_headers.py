@@ -6,8 +6,8 @@ pages, API and uploads alike:
 
 - Content-Security-Policy: scripts and everything else from this origin only,
   plus the inline scripts of the built pages by their SHA-256 hashes (read
-  from the built HTML once); `frame-ancestors 'none'` forbids framing. A
-  response that sets its own policy (/docs) keeps it.
+  from the built HTML, again whenever the build changes); `frame-ancestors
+  'none'` forbids framing. A response that sets its own policy (/docs) keeps it.
 - X-Content-Type-Options: nosniff and Referrer-Policy: same-origin.
 - Strict-Transport-Security only when PUBLIC_URL is https: over plain http a
   browser ignores it, and sending it from a test or LAN instance would pin
@@ -72,15 +72,28 @@ def inline_script_hashes(static_dir: Path) -> list[str]:
 
 
 @lru_cache
-def dashboard_policy() -> str:
-    """The policy for the built dashboard, read once per process (the build is fixed)."""
-    # Where `reflex run --single-port` serves the built pages from (reflex.utils.exec).
+def _built_pages_dir() -> Path:
+    """Where `reflex run --single-port` serves the built pages from (reflex.utils.exec)."""
     from reflex.config import get_config
     from reflex.constants import Dirs
     from reflex.utils.prerequisites import get_web_dir
 
-    static_dir = get_web_dir() / Dirs.STATIC / get_config().frontend_path.strip("/")
-    hashes = inline_script_hashes(static_dir) if static_dir.is_dir() else []
+    return get_web_dir() / Dirs.STATIC / get_config().frontend_path.strip("/")
+
+
+def dashboard_policy() -> str:
+    """The policy for the built dashboard, read again only when the build changes."""
+    static_dir = _built_pages_dir()
+    try:
+        build_stamp = (static_dir / "index.html").stat().st_mtime_ns
+    except OSError:
+        build_stamp = None
+    return _policy_for_build(static_dir, build_stamp)
+
+
+@lru_cache(maxsize=4)
+def _policy_for_build(static_dir: Path, build_stamp: int | None) -> str:
+    hashes = inline_script_hashes(static_dir) if build_stamp is not None else []
     if not hashes:
         log.warning(
             "no built pages in %s: the dashboard's inline scripts will be refused", static_dir
