@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     cors_origins: str = Field(
         "", description="Comma-separated origins allowed to call the API; empty = same origin."
     )
+    public_url: str = Field(
+        "", description="Address users open Hookboard at; https:// turns on HSTS."
+    )
     smtp_host: str = Field("", description="SMTP server for email alerts; empty = email off.")
     smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
     smtp_username: str = Field("", description="SMTP login; empty = no authentication.")
@@ -167,6 +170,18 @@ class Settings(BaseSettings):
         if 0 < len(value.strip()) < MIN_ENCRYPTION_KEY_CHARS:
             raise ValueError(f"needs at least {MIN_ENCRYPTION_KEY_CHARS} characters")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_http(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http://), or be empty")
+        return value.rstrip("/")
+
+    @property
+    def served_over_https(self) -> bool:
+        """Browsers reach Hookboard over https (PUBLIC_URL says so): HSTS is sent."""
+        return self.public_url.startswith("https://")
 
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> Settings:
