@@ -43,6 +43,9 @@ class CredentialsState(AuthState):
     def _signed_in(self, token: str, message: str):
         self.error, self.field_name, self.busy = "", "", False
         self.needs_code, self._challenge = False, ""
+        # The token goes to the browser with this very answer, before the redirect
+        # runs: a page opened right after it (a new tab, a reload) is signed in.
+        self.token = token
         # An AuthState event: it resets every page state, not only the ones loaded here.
         return [
             AuthState.begin_session(token),
