@@ -233,7 +233,7 @@ def test_deleting_the_account_from_settings_needs_the_password_then_signs_out(ap
     card = page_state(root, DeleteAccountState)
 
     run(DeleteAccountState.delete_account, card, {"password": "not it"})
-    assert card.password_error and not card.deleting
+    assert card.errors["password"] and not card.deleting
     with Session(engine) as session:
         assert session.query(User).filter_by(email="leaving@example.com").count() == 1
 

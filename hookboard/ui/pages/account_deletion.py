@@ -11,12 +11,12 @@ from hookboard.ui.state import AuthState
 
 
 class DeleteAccountState(AuthState):
-    password_error: str = ""
+    errors: dict[str, str] = {"password": "", "code": ""}
     deleting: bool = False
 
     @rx.event
     async def delete_account(self, form: dict):
-        self.password_error = ""
+        self.errors = {"password": "", "code": ""}
         user_id = self._user_id()
         if user_id is None:
             yield self._to_login()
@@ -27,14 +27,18 @@ class DeleteAccountState(AuthState):
         def work() -> accounts.ClosedAccount:
             with services.db() as session:
                 return accounts.delete_account(
-                    session, user_id=user_id, password=form.get("password", ""), by_session=True
+                    session,
+                    user_id=user_id,
+                    password=form.get("password", ""),
+                    code=form.get("code") or None,
+                    by_session=True,
                 )
 
         try:
             await rx.run_in_thread(work)
         except accounts.InvalidInputError as error:
             self.deleting = False
-            self.password_error = str(error)
+            self.errors = {**self.errors, error.field: str(error)}
             yield rx.toast.error(str(error))
             return
         except accounts.ThrottledError as error:
@@ -68,8 +72,19 @@ def delete_account_card() -> rx.Component:
                         auto_complete="current-password",
                         required=True,
                     ),
-                    error=S.password_error,
+                    error=S.errors["password"],
                     html_for="delete_password",
+                ),
+                field(
+                    "Two-factor code (when two-factor login is on)",
+                    rx.input(
+                        id="delete_code",
+                        name="code",
+                        auto_complete="one-time-code",
+                        input_mode="numeric",
+                    ),
+                    error=S.errors["code"],
+                    html_for="delete_code",
                 ),
                 rx.button(
                     "Delete my account",
