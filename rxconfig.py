@@ -46,8 +46,9 @@ config = rx.Config(
 )
 
 # In development the pages come from another origin (the dev frontend's port):
-# a CORS_ORIGINS list must admit it, or Reflex refuses the dashboard's websocket.
-if not is_prod_mode() and config.cors_allowed_origins and "*" not in config.cors_allowed_origins:
+# it must be admitted, or the dashboard's websocket is refused (by Reflex's CORS
+# layer when CORS_ORIGINS lists origins, by ui/socket_origin.py when it is empty).
+if not is_prod_mode() and "*" not in config.cors_allowed_origins:
     config.cors_allowed_origins = [
         *config.cors_allowed_origins,
         *(f"http://{host}:{config.frontend_port}" for host in ("localhost", "127.0.0.1")),
