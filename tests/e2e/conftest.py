@@ -15,15 +15,26 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.app import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, start_app, stop_app
+from tests.support.processes import free_port
 
 
 @pytest.fixture(scope="package")
-def app_url(tmp_path_factory) -> Iterator[str]:
-    process, url, _ = start_app(tmp_path_factory.mktemp("e2e-data"))
+def running_app(tmp_path_factory) -> Iterator[tuple[str, Path, str]]:
+    """(URL, DATA_DIR, REDIS_URL) of the one app of the package. One only: each
+    start rebuilds the frontend for its own port, and an app started after this
+    one would leave this one's pages talking to a port where nothing answers."""
+    data_dir = tmp_path_factory.mktemp("e2e") / "data"  # created by the app itself
+    redis_url = f"redis://127.0.0.1:{free_port()}/0"  # nothing there: run.sh starts one
+    process, url, _ = start_app(data_dir, REDIS_URL=redis_url)
     try:
-        yield url
+        yield url, data_dir, redis_url
     finally:
         stop_app(process)
+
+
+@pytest.fixture(scope="package")
+def app_url(running_app) -> str:
+    return running_app[0]
 
 
 @pytest.fixture(scope="package")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import reflex as rx
@@ -67,17 +68,25 @@ def signed_in(root: rx.State, engine, email: str) -> str:
 
 
 def run(handler, state, *args):
-    """Call an event handler's function; drain it when it is a generator."""
+    """Call an event handler's function; drain it when it is a generator.
+
+    In a thread of its own: Playwright's sync API (the browser tests of this
+    package) keeps an event loop running in the main thread."""
     result = handler.fn(state, *args)
     if hasattr(result, "__anext__"):
 
         async def drain():
             return [item async for item in result]
 
-        return asyncio.run(drain())
+        return _in_a_thread(drain())
     if asyncio.iscoroutine(result):
-        return asyncio.run(result)
+        return _in_a_thread(result)
     return result
+
+
+def _in_a_thread(coroutine):
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def shown(result) -> str:

@@ -21,9 +21,9 @@ from redis import Redis
 
 from hookboard.ui.pages.schedule_import import ImportState
 from hookboard.ui.schedule_transfer import MAX_DOCUMENT_BYTES
-from tests.e2e.app import DESKTOP, start_app, stop_app
+from tests.e2e.app import DESKTOP
 from tests.e2e.helpers import TIMEOUT_MS, go, toast
-from tests.support.processes import PROJECT_ROOT, free_port
+from tests.support.processes import PROJECT_ROOT
 
 READ_FILE = f"{ImportState.get_full_name()}.read_file"
 PASSWORD = "correct horse battery"
@@ -53,14 +53,8 @@ class RunningApp:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory) -> Iterator[RunningApp]:
-    data_dir = tmp_path_factory.mktemp("security") / "data"  # created by the app itself
-    redis_url = f"redis://127.0.0.1:{free_port()}/0"
-    process, url, _ = start_app(data_dir, REDIS_URL=redis_url)
-    try:
-        yield RunningApp(url, data_dir, redis_url)
-    finally:
-        stop_app(process)
+def app(running_app) -> RunningApp:
+    return RunningApp(*running_app)
 
 
 # ---------------------------------------------------------------- uploads

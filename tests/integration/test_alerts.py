@@ -113,7 +113,8 @@ def test_a_failing_schedule_pauses_itself_and_alerts_by_webhook_and_email(engine
         "[Hookboard] Schedule paused: billing sync",
     ]
     assert smtp.recipients[0] == ["ops@example.com"]
-    body = emails[0].get_payload(decode=True).decode()
+    [failed] = [message for message in emails if "Run failed" in message["Subject"]]
+    body = failed.get_payload(decode=True).decode()
     assert "“billing sync”" in body and "failed after 1 attempt: http_5xx (HTTP 500)" in body
     queued = alerts(engine)  # written with the outcomes: the whole count, not a sample
     assert len(queued) == 4 and {alert.status for alert in queued} == {"sent"}
