@@ -37,13 +37,8 @@ def update_rows(
     table: str, key: tuple[str, str], columns: Columns, *, where: str = "", suffix: str = ""
 ) -> TextClause:
     """UPDATE table SET columns FROM the :rows batch WHERE the key matches [AND where],
-    then `suffix` (a RETURNING clause, say).
-
-    A column whose name starts with "_" is an input for `where` (as v."_name"), not set.
-    """
-    assignments = ", ".join(
-        f'"{name}" = v."{name}"' for name, _ in columns if not name.startswith("_")
-    )
+    then `suffix` (a RETURNING clause, say)."""
+    assignments = ", ".join(f'"{name}" = v."{name}"' for name, _ in columns)
     condition = f'{table}."{key[0]}" = v."{key[0]}"' + (f" AND {where}" if where else "")
     return text(
         f"UPDATE {table} SET {assignments} FROM {_recordset([key, *columns])}"
