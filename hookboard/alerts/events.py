@@ -147,7 +147,7 @@ def _load_streaks(connection: Connection, schedule_ids: list[int]) -> list[Strea
     query = (
         select(
             schedules.c.id,
-            schedules.c.user_id,
+            schedules.c.workspace_id,
             schedules.c.name,
             schedules.c.status,
             schedules.c.consecutive_failures,
@@ -163,7 +163,7 @@ def _load_streaks(connection: Connection, schedule_ids: list[int]) -> list[Strea
         query = query.with_for_update(key_share=True)
     return [
         Streak(
-            schedule=ScheduleRef(row.id, row.user_id, row.name),
+            schedule=ScheduleRef(row.id, row.workspace_id, row.name),
             status=row.status,
             failures=row.consecutive_failures,
             failing_since=row.failing_since,
@@ -209,19 +209,19 @@ def queue_alerts(connection: Connection, raised: list[AlertMessage], now: dateti
     if not raised:
         return 0
     targets: dict[int, list[int]] = defaultdict(list)
-    for channel_id, user_id in connection.execute(
-        select(channels.c.id, channels.c.user_id)
+    for channel_id, workspace_id in connection.execute(
+        select(channels.c.id, channels.c.workspace_id)
         .where(
-            channels.c.user_id.in_({m.user_id for m in raised}),
+            channels.c.workspace_id.in_({m.workspace_id for m in raised}),
             channels.c.enabled.is_(True),
         )
         .order_by(channels.c.id)
     ):
-        targets[user_id].append(channel_id)
+        targets[workspace_id].append(channel_id)
     rows = [
         _outbox_row(message, channel_id, now)
         for message in raised
-        for channel_id in targets.get(message.user_id, [])
+        for channel_id in targets.get(message.workspace_id, [])
     ]
     if rows:
         connection.execute(insert(alerts), rows)
@@ -230,7 +230,7 @@ def queue_alerts(connection: Connection, raised: list[AlertMessage], now: dateti
 
 def _outbox_row(message: AlertMessage, channel_id: int, now: datetime) -> dict:
     return {
-        "user_id": message.user_id,
+        "workspace_id": message.workspace_id,
         "channel_id": channel_id,
         "schedule_id": message.schedule_id,
         "run_id": message.run_id,

@@ -15,7 +15,7 @@ ERROR_SHOWN_CHARS = 300
 @dataclass(frozen=True)
 class AlertMessage:
     event: str
-    user_id: int
+    workspace_id: int
     schedule_id: int | None
     run_id: int | None
     subject: str
@@ -26,7 +26,7 @@ class AlertMessage:
 @dataclass(frozen=True)
 class ScheduleRef:
     id: int
-    user_id: int
+    workspace_id: int
     name: str
 
 
@@ -56,7 +56,7 @@ def run_failed(
         )
     return AlertMessage(
         event=AlertEvent.run_failed,
-        user_id=schedule.user_id,
+        workspace_id=schedule.workspace_id,
         schedule_id=schedule.id,
         run_id=run_id,
         subject=f"Run failed: {schedule.name}"
@@ -69,7 +69,7 @@ def run_failed(
 def auto_paused(schedule: ScheduleRef, *, failures: int, reason: str) -> AlertMessage:
     return AlertMessage(
         event=AlertEvent.auto_paused,
-        user_id=schedule.user_id,
+        workspace_id=schedule.workspace_id,
         schedule_id=schedule.id,
         run_id=None,
         subject=f"Schedule paused: {schedule.name}",
@@ -83,7 +83,7 @@ def recovered(schedule: ScheduleRef, *, run_id: int, failing_since: datetime) ->
     since = format_instant(failing_since)
     return AlertMessage(
         event=AlertEvent.recovered,
-        user_id=schedule.user_id,
+        workspace_id=schedule.workspace_id,
         schedule_id=schedule.id,
         run_id=run_id,
         subject=f"Schedule recovered: {schedule.name}",
@@ -93,10 +93,10 @@ def recovered(schedule: ScheduleRef, *, run_id: int, failing_since: datetime) ->
     )
 
 
-def test_message(user_id: int, channel_name: str) -> AlertMessage:
+def test_message(workspace_id: int, channel_name: str) -> AlertMessage:
     return AlertMessage(
         event="test",
-        user_id=user_id,
+        workspace_id=workspace_id,
         schedule_id=None,
         run_id=None,
         subject="Test alert",

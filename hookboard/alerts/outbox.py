@@ -15,7 +15,7 @@ from sqlalchemy import Engine, and_, bindparam, delete, or_, select, update
 
 from hookboard.alerts.senders import Destination, Outgoing
 from hookboard.core.db import READ_ONLY
-from hookboard.core.secrets import live_secrets_by_user
+from hookboard.core.secrets import live_secrets_by_workspace
 from hookboard.domain.retry_policy import RetryPolicy, retry_delay
 from hookboard.models import Alert, AlertStatus, NotificationChannel
 
@@ -31,7 +31,7 @@ PURGE_BATCH = 1000
 class ClaimedAlert:
     id: int
     attempts: int  # including this one
-    user_id: int
+    workspace_id: int
     destination: Destination
     enabled: bool
     outgoing: Outgoing
@@ -88,15 +88,15 @@ def claim_due(engine: Engine, now: datetime, *, limit: int, lease: timedelta) ->
             ),
             [{"b_id": row.id, "b_attempts": row.attempts + 1} for row in rows],
         )
-        secrets = live_secrets_by_user(connection, {row.user_id for row in rows}, now)
-    return [_claimed(row, secrets.get(row.user_id, [])) for row in rows]
+        secrets = live_secrets_by_workspace(connection, {row.workspace_id for row in rows}, now)
+    return [_claimed(row, secrets.get(row.workspace_id, [])) for row in rows]
 
 
 def _claimed(row, secrets: list[str]) -> ClaimedAlert:
     return ClaimedAlert(
         id=row.id,
         attempts=row.attempts + 1,
-        user_id=row.user_id,
+        workspace_id=row.workspace_id,
         destination=Destination(kind=row.kind, url=row.url, email=row.email),
         enabled=row.enabled,
         outgoing=Outgoing(

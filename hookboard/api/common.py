@@ -14,9 +14,9 @@ from redis.exceptions import RedisError
 
 from hookboard import services as service
 from hookboard.api import idempotency
-from hookboard.api.deps import Principal
 from hookboard.api.errors import ApiError, rate_limit_headers_of
 from hookboard.core.redis_client import get_redis
+from hookboard.services.workspaces.permissions import Access
 from hookboard.settings import get_settings
 
 IdempotencyKey = Annotated[
@@ -50,7 +50,7 @@ def unavailable(message: str) -> ApiError:
 
 def idempotent(
     *,
-    caller: Principal,
+    caller: Access,
     key: str | None,
     request: Request,
     payload: Callable[[], Any],
@@ -70,7 +70,7 @@ def idempotent(
         stored = idempotency.run_once(
             get_redis(),
             namespace=get_settings().queue_name,
-            user_id=caller.user_id,
+            workspace_id=caller.workspace_id,
             key=key,
             request_fingerprint=idempotency.fingerprint(
                 request.method, request.url.path, payload()

@@ -1,14 +1,18 @@
 """Shared route dependencies: the database session and who is calling.
 
-    def route(session: SessionDep, caller: Caller): ...          # any valid token
-    def route(session: SessionDep, caller: WriteCaller): ...     # write scope needed
+    def route(session: SessionDep, caller: Caller): ...          # reads (any member)
+    def route(session: SessionDep, caller: WriteCaller): ...     # an editor's change
 
-A bearer token is either a dashboard/API session (`hbs_...`, full access) or
-an API key (`hbk_...`, scope `read` or `write`). Anything else is a 401;
-a read key on a write route is a 403.
+A bearer token is either a dashboard/API session (`hbs_...`) or an API key
+(`hbk_...`). Anything else is a 401. A session acts in its user's personal
+workspace, or in the one the `Hookboard-Workspace` header names (404 if the
+user is not a member); a key acts in its own workspace, as a viewer ("read"
+scope) or an editor ("write"). Each route names the action it takes
+(`allowed(Action.x)`), and the service's permission table answers: a role
+without the right is a 403 `forbidden` naming the role needed.
 
 Every authenticated request counts against two per-minute limits in Redis, its
-key or session's (RATE_LIMIT_PER_MINUTE) and its user's
+key or session's (RATE_LIMIT_PER_MINUTE) and its workspace's
 (USER_RATE_LIMIT_PER_MINUTE); the answer carries `X-RateLimit-Limit`,
 `X-RateLimit-Remaining` and `X-RateLimit-Reset` (Unix time) of the tighter
 one, and past it a 429 `rate_limited` with `Retry-After`. Without Redis,
@@ -18,7 +22,6 @@ requests go unlimited (see hookboard.services.ratelimit).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -34,6 +37,8 @@ from hookboard.models import ApiKey
 from hookboard.services import credentials
 from hookboard.services.credentials import LAST_USED_RESOLUTION
 from hookboard.services.request_limits import RateLimited, count_request, credential_of
+from hookboard.services.workspaces import permissions
+from hookboard.services.workspaces.permissions import Access, Action
 
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
 
@@ -65,14 +70,6 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-@dataclass(frozen=True)
-class Principal:
-    user_id: int
-    scope: str  # "read" or "write"
-    api_key_id: int | None = None
-    session_id: int | None = None
-
-
 def _unauthorized(message: str = "missing or invalid bearer token") -> ApiError:
     return ApiError(401, message, headers=UNAUTHORIZED_HEADERS)
 
@@ -84,35 +81,44 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def get_principal(
+def get_access(
     request: Request,
     response: Response,
     session: SessionDep,
     authorization: Annotated[str | None, Header()] = None,
-) -> Principal:
+    hookboard_workspace: Annotated[
+        str | None,
+        Header(
+            alias=credentials.WORKSPACE_HEADER,
+            description="The id of one of your workspaces to act in (default: your personal one).",
+        ),
+    ] = None,
+) -> Access:
+    """Who calls, in which workspace and with which role; 401 without a valid token."""
     token = bearer_token(authorization)
+    requested = credentials.requested_workspace(hookboard_workspace)
     now = datetime.now(UTC)
     # A read request looks its token up on its own read connection: one pool
     # checkout (and ping) per request instead of two.
     reader = session.connection() if request.method in SAFE_METHODS else None
     if token.startswith(SESSION_PREFIX):
-        principal = _session_principal(token, now, reader)
+        access = _session_access(token, requested, now, reader)
     elif token.startswith(API_KEY_PREFIX):
-        principal = _api_key_principal(token, now, reader)
+        access = _api_key_access(token, requested, now, reader)
     else:
         raise _unauthorized()
-    headers = enforce_rate_limit(principal)
+    headers = enforce_rate_limit(access)
     response.headers.update(headers)
     # For error handlers: a route's own errors are new responses, without them.
     request.state.rate_limit_headers = headers
-    return principal
+    return access
 
 
-def enforce_rate_limit(principal: Principal) -> dict[str, str]:
+def enforce_rate_limit(access: Access) -> dict[str, str]:
     """Count the request (the service's rule); its X-RateLimit-* headers, or a 429."""
-    credential = credential_of(api_key_id=principal.api_key_id, session_id=principal.session_id)
+    credential = credential_of(api_key_id=access.api_key_id, session_id=access.session_id)
     try:
-        return count_request(user_id=principal.user_id, credential=credential)
+        return count_request(workspace_id=access.workspace_id, credential=credential)
     except RateLimited as error:
         raise ApiError(429, str(error), code="rate_limited", headers=error.headers) from None
 
@@ -126,17 +132,23 @@ def _lookup(find, token: str, reader: Connection | None):
         return find(connection, token)
 
 
-def _session_principal(token: str, now: datetime, reader: Connection | None) -> Principal:
-    found = _lookup(credentials.find_session, token, reader)
+def _session_access(
+    token: str, requested: int | None, now: datetime, reader: Connection | None
+) -> Access:
+    found = _lookup(
+        lambda connection, t: credentials.find_session(connection, t, requested), token, reader
+    )
     if found is None:
         raise _unauthorized()
     if not credentials.session_is_live(found, now):
         raise _unauthorized("session expired or revoked")
     credentials.touch_session(get_engine(), found, now)
-    return Principal(user_id=found.user_id, scope="write", session_id=found.id)
+    return credentials.session_access(found)
 
 
-def _api_key_principal(token: str, now: datetime, reader: Connection | None) -> Principal:
+def _api_key_access(
+    token: str, requested: int | None, now: datetime, reader: Connection | None
+) -> Access:
     found = _lookup(credentials.find_api_key, token, reader)
     if found is None:
         raise _unauthorized()
@@ -144,7 +156,7 @@ def _api_key_principal(token: str, now: datetime, reader: Connection | None) -> 
         raise _unauthorized("API key revoked")
     if found.last_used_at is None or now - found.last_used_at > LAST_USED_RESOLUTION:
         _touch_api_key(found.id, now)
-    return Principal(user_id=found.user_id, scope=found.scope, api_key_id=found.id)
+    return credentials.key_access(found, requested)
 
 
 def _touch_api_key(key_id: int, now: datetime) -> None:
@@ -152,13 +164,21 @@ def _touch_api_key(key_id: int, now: datetime) -> None:
         connection.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
 
 
-Caller = Annotated[Principal, Depends(get_principal)]
+def allowed(action: Action):
+    """The dependency of a route that takes `action`: the permission table decides."""
+
+    def check(access: Annotated[Access, Depends(get_access)]) -> Access:
+        permissions.check(access, action)
+        return access
+
+    check.action = action  # read by the route-table test: every route names its action
+    return check
 
 
-def require_write(caller: Caller) -> Principal:
-    if caller.scope != "write":
-        raise ApiError(403, "this API key is read-only", code="insufficient_scope")
-    return caller
-
-
-WriteCaller = Annotated[Principal, Depends(require_write)]
+Caller = Annotated[Access, Depends(allowed(Action.read))]
+WriteCaller = Annotated[Access, Depends(allowed(Action.write))]
+AdminCaller = Annotated[Access, Depends(allowed(Action.manage))]
+SecretReader = Annotated[Access, Depends(allowed(Action.read_secret))]
+OwnerCaller = Annotated[Access, Depends(allowed(Action.own))]
+# A person's own account (password, 2FA, sessions, workspaces): a session, never a key.
+PersonCaller = Annotated[Access, Depends(allowed(Action.account))]

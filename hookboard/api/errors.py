@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hookboard.api.allow import AllowedMethods
 from hookboard.services import Conflict, InvalidInput, NotFound, ServiceError
+from hookboard.services.workspaces.permissions import Forbidden
 
 log = logging.getLogger("hookboard.api")
 
@@ -92,6 +93,8 @@ def api_error_of(error: ServiceError) -> ApiError | None:
         return not_found(error.what)
     if isinstance(error, Conflict):
         return ApiError(409, error.message, code=error.code, field=error.field)
+    if isinstance(error, Forbidden):
+        return ApiError(403, error.message, code="forbidden")
     return None
 
 

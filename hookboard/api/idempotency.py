@@ -4,10 +4,10 @@ A client that retries a create after a timeout sends the same `Idempotency-Key`
 header and gets the first answer back (same status, same body, the same new
 id) instead of a second schedule. Records live in Redis, not in the database:
 
-    {QUEUE_NAME}:idempotency:{user_id}:{sha256(key)}  ->  JSON
+    {QUEUE_NAME}:idempotency:{workspace_id}:{sha256(key)}  ->  JSON
         {"state": "pending" | "done", "fingerprint": ..., "status": 201, "body": {...}}
 
-* keyed by user, so two users may use the same key;
+* keyed by workspace, so two workspaces may use the same key;
 * `fingerprint` is a hash of the method, path and the parsed body: the same key
   with a different request is refused (`IdempotencyKeyReused`, a 422, as the
   IETF draft "The Idempotency-Key HTTP Header Field" says);
@@ -79,16 +79,16 @@ def fingerprint(method: str, path: str, payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def record_key(namespace: str, user_id: int, key: str) -> str:
+def record_key(namespace: str, workspace_id: int, key: str) -> str:
     digest = hashlib.sha256(key.encode()).hexdigest()
-    return f"{namespace}:idempotency:{user_id}:{digest}"
+    return f"{namespace}:idempotency:{workspace_id}:{digest}"
 
 
 def run_once(
     redis: Redis,
     *,
     namespace: str,
-    user_id: int,
+    workspace_id: int,
     key: str,
     request_fingerprint: str,
     produce: Callable[[], tuple[int, Any]],
@@ -99,7 +99,7 @@ def run_once(
     redis errors, and whatever `produce` raises (the key is then released).
     """
     check_key(key)
-    name = record_key(namespace, user_id, key)
+    name = record_key(namespace, workspace_id, key)
     pending = json.dumps({"state": "pending", "fingerprint": request_fingerprint})
     for _ in range(3):
         if redis.set(name, pending, nx=True, ex=PENDING_TTL_SECONDS):

@@ -104,6 +104,27 @@ def cmd_create_user(args, _settings: Settings) -> None:
         say(f"created user {user.id} <{email}>")
 
 
+def _access(session: Session, args, action):
+    """The account's access in --workspace (default: its personal one), checked
+    against the permission table as the API checks a request."""
+    from hookboard.services import NotFound, credentials
+    from hookboard.services.workspaces import permissions
+
+    user_id = _user_id(session, args.email)
+    try:
+        access = credentials.member_access(
+            session.connection(), user_id=user_id, workspace_id=args.workspace
+        )
+        permissions.check(access, action)
+    except NotFound:
+        raise CliError(
+            f"workspace: {args.email} is not a member of workspace {args.workspace}"
+        ) from None
+    except permissions.Forbidden as error:
+        raise CliError(f"workspace: {error.message}") from None
+    return access
+
+
 def _user_id(session: Session, email: str) -> int:
     from hookboard.models import User
     from hookboard.services.accounts import normalise_email
@@ -116,11 +137,16 @@ def _user_id(session: Session, email: str) -> int:
 
 def cmd_create_api_key(args, _settings: Settings) -> None:
     from hookboard.services import accounts
+    from hookboard.services.workspaces.permissions import Action
 
     with _session() as session:
-        user_id = _user_id(session, args.email)
+        access = _access(session, args, Action.manage)
         created = accounts.create_api_key(
-            session, user_id=user_id, name=args.name, scope=args.scope
+            session,
+            workspace_id=access.workspace_id,
+            created_by_user_id=access.user_id,
+            name=args.name,
+            scope=args.scope,
         )
     # The key itself on stdout alone, so that `KEY=$(hookboard create-api-key ...)` works.
     say(f"API key {created.api_key.id} ({args.scope}) for {args.email}; shown once:", sys.stderr)
@@ -153,10 +179,15 @@ def cmd_ticker(_args, _settings: Settings) -> None:
 
 def cmd_export(args, _settings: Settings) -> None:
     from hookboard.services.transfer import export_document
+    from hookboard.services.workspaces.permissions import Action
 
     with _session() as session:
-        user_id = _user_id(session, args.email)
-        document = export_document(session, user_id=user_id, include_secrets=args.include_secrets)
+        access = _access(
+            session, args, Action.export_secrets if args.include_secrets else Action.read
+        )
+        document = export_document(
+            session, workspace_id=access.workspace_id, include_secrets=args.include_secrets
+        )
     text = document.model_dump_json(indent=2) + "\n"
     if args.output in (None, "-"):
         sys.stdout.write(text)
@@ -185,14 +216,15 @@ def cmd_import(args, settings: Settings) -> None:
     from hookboard.core.redis_client import get_redis
     from hookboard.engine.queueing import wake_tickers
     from hookboard.services.transfer import run_import
+    from hookboard.services.workspaces.permissions import Action
 
     document = _load_json(args.file)
     with _session() as session:
-        user_id = _user_id(session, args.email)
+        access = _access(session, args, Action.write)
         try:
             report = run_import(
                 session,
-                user_id=user_id,
+                workspace_id=access.workspace_id,
                 document=document,
                 dry_run=args.dry_run,
                 now=datetime.now(UTC),
@@ -243,6 +275,16 @@ def _batch_size(text: str) -> int:
     return size
 
 
+def _workspace_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--workspace",
+        type=int,
+        default=None,
+        metavar="ID",
+        help="the workspace to act in (default: the account's personal one)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hookboard", description="Operate Hookboard.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -258,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("email")
     key.add_argument("--name", required=True)
     key.add_argument("--scope", choices=("read", "write"), default="write")
+    _workspace_option(key)
     key.set_defaults(run=cmd_create_api_key)
 
     reset = commands.add_parser("reset-2fa", help="turn two-factor login off for an account")
@@ -270,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="export an account's schedules as JSON")
     export.add_argument("email")
     export.add_argument("-o", "--output", help="file to write (default: stdout)")
+    _workspace_option(export)
     export.add_argument(
         "--include-secrets", action="store_true", help="secret header values unmasked (backups)"
     )
@@ -279,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("email")
     imp.add_argument("file", help="JSON file, or - for stdin")
     imp.add_argument("--dry-run", action="store_true", help="report what would change only")
+    _workspace_option(imp)
     imp.set_defaults(run=cmd_import)
 
     rotate = commands.add_parser(

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, bindparam, select, text, update
 
 from hookboard.core import pg_batch
-from hookboard.core.secrets import live_secrets_by_user
+from hookboard.core.secrets import live_secrets_by_workspace
 from hookboard.domain.outbound import OutboundRequest, RequestFields, merge_request, render_request
 from hookboard.domain.retry_policy import RetryPolicy
 from hookboard.domain.templating import TemplateValues
@@ -37,7 +37,7 @@ RETRY_EARLY_TOLERANCE = timedelta(seconds=1)
 @dataclass
 class ClaimedRun:
     run_id: int
-    user_id: int
+    workspace_id: int
     schedule_id: int
     scheduled_for: datetime
     attempt_number: int
@@ -71,11 +71,11 @@ def claim(
         rows = _claim_generic(connection, run_ids, now, lease_grace)
     if not rows:
         return [], {}
-    return rows, live_secrets_by_user(connection, {row.user_id for row in rows}, now)
+    return rows, live_secrets_by_workspace(connection, {row.workspace_id for row in rows}, now)
 
 
 def claimed_runs(rows: list, secrets: dict[int, list[str]]) -> list[ClaimedRun]:
-    return [_claimed(row, secrets.get(row.user_id, [])) for row in rows]
+    return [_claimed(row, secrets.get(row.workspace_id, [])) for row in rows]
 
 
 _REQUEST_COLUMNS = [
@@ -115,7 +115,7 @@ _PG_CLAIM = text(
         started_at = coalesce(r.started_at, :now)
     FROM claimable AS c, schedules AS s LEFT JOIN targets AS t ON t.id = s.target_id
     WHERE r.id = c.id AND s.id = r.schedule_id
-    RETURNING r.id, r.user_id, r.schedule_id, r.scheduled_for,
+    RETURNING r.id, r.workspace_id, r.schedule_id, r.scheduled_for,
         r.attempt_count AS attempt_number, r.max_attempts,
         {", ".join(f"s.{column.name}" for column in _REQUEST_COLUMNS)},
         r.delivery_key,
@@ -141,7 +141,7 @@ def _claim_postgres(connection: Connection, run_ids: list[int], now: datetime, g
 _GENERIC_CLAIM_SELECT = (
     select(
         runs.c.id,
-        runs.c.user_id,
+        runs.c.workspace_id,
         runs.c.schedule_id,
         runs.c.scheduled_for,
         runs.c.status,
@@ -216,7 +216,7 @@ def _claimed(row, secrets: list[str]) -> ClaimedRun:
     values = TemplateValues(row.id, row.schedule_id, row.scheduled_for, row.attempt_number)
     return ClaimedRun(
         run_id=row.id,
-        user_id=row.user_id,
+        workspace_id=row.workspace_id,
         schedule_id=row.schedule_id,
         scheduled_for=row.scheduled_for,
         attempt_number=row.attempt_number,

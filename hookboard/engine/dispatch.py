@@ -30,7 +30,7 @@ runs = Run.__table__
 
 DUE_COLUMNS = [
     schedules.c.id,
-    schedules.c.user_id,
+    schedules.c.workspace_id,
     schedules.c.kind,
     schedules.c.cron,
     schedules.c.timezone,
@@ -123,7 +123,7 @@ def _decide(row, now: datetime, misfire_grace: timedelta, lease_until: datetime)
 def _new_run(row, fire_at: datetime, status: str, now: datetime, lease_until: datetime) -> dict:
     skipped = status == RunStatus.skipped
     return {
-        "user_id": row.user_id,
+        "workspace_id": row.workspace_id,
         "schedule_id": row.id,
         "scheduled_for": fire_at,
         "trigger": "schedule",
@@ -138,7 +138,7 @@ def _new_run(row, fire_at: datetime, status: str, now: datetime, lease_until: da
 
 
 RUN_INSERT_COLUMNS = (
-    ("user_id", "bigint"),
+    ("workspace_id", "bigint"),
     ("schedule_id", "bigint"),
     ("scheduled_for", "timestamptz"),
     ("trigger", "varchar"),

@@ -278,7 +278,7 @@ def _attempt_row(item: Delivered) -> dict:
     body = request.body
     return {
         "run_id": run.run_id,
-        "user_id": run.user_id,
+        "workspace_id": run.workspace_id,
         "number": run.attempt_number,
         "started_at": outcome.started_at,
         "latency_ms": outcome.latency_ms,
@@ -303,7 +303,7 @@ def _text(value: str) -> str:
 
 ATTEMPT_COLUMNS = (
     ("run_id", "bigint"),
-    ("user_id", "bigint"),
+    ("workspace_id", "bigint"),
     ("number", "integer"),
     ("started_at", "timestamptz"),
     ("latency_ms", "float8"),

@@ -24,8 +24,8 @@ from hookboard.core.outage import MAX_DELAY_SECONDS as OUTAGE_MAX_DELAY_SECONDS
 from hookboard.core.outage import Outage
 from hookboard.core.redis_client import get_redis
 from hookboard.core.startup import exit_on_bad_settings, exit_on_wrong_encryption_key
-from hookboard.engine.account_purge import purge_closed_accounts
 from hookboard.engine.dispatch import dispatch_due, next_due_at, recover_stale_runs
+from hookboard.engine.purge import purge_deleted
 from hookboard.engine.queueing import delivery_queue, enqueue_runs, wake_channel
 from hookboard.engine.retention import purge_expired
 from hookboard.settings import Settings
@@ -51,10 +51,10 @@ RECOVERY_BATCH = 1000
 # of those, and the outcomes they held are in before any lease is taken back.
 RECOVERY_HOLD_AFTER_OUTAGE_SECONDS = 5 * OUTAGE_MAX_DELAY_SECONDS
 RETENTION_INTERVAL_SECONDS = 600.0
-# Closed accounts whose data is left to delete: looked for this often, and a
-# pass deletes for at most ACCOUNT_PURGE_SECONDS so that ticking goes on.
-ACCOUNT_PURGE_INTERVAL_SECONDS = 60.0
-ACCOUNT_PURGE_SECONDS = 2.0
+# Deleted workspaces and closed accounts whose data is left: looked for this often; a
+# pass deletes for at most PURGE_SECONDS so that ticking goes on.
+PURGE_INTERVAL_SECONDS = 60.0
+PURGE_SECONDS = 2.0
 ERROR_BACKOFF_SECONDS = 1.0
 
 
@@ -84,7 +84,7 @@ class Ticker:
         self._last_tick = 0.0
         self._tick_gap = MIN_TICK_GAP_SECONDS
         self._next_retention = time.monotonic() + 60
-        self._next_account_purge = time.monotonic() + ACCOUNT_PURGE_INTERVAL_SECONDS
+        self._next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
 
     def run_forever(self) -> None:
         """Never returns before a stop: every error (the database, Redis, a bug) is
@@ -148,11 +148,11 @@ class Ticker:
             purged = purge_expired(self.engine, timedelta(days=self.settings.retention_days))
             if purged:
                 log.info("retention: deleted %d old runs", purged)
-        if clock >= self._next_account_purge:
-            self._next_account_purge = clock + ACCOUNT_PURGE_INTERVAL_SECONDS
-            gone = purge_closed_accounts(self.engine, deadline=clock + ACCOUNT_PURGE_SECONDS)
+        if clock >= self._next_purge:
+            self._next_purge = clock + PURGE_INTERVAL_SECONDS
+            gone = purge_deleted(self.engine, deadline=clock + PURGE_SECONDS)
             if gone:
-                log.info("deleted the data of %d closed accounts", gone)
+                log.info("deleted the data of %d deleted workspaces or closed accounts", gone)
 
     def _count(self, **runs: int) -> None:
         for name, count in runs.items():

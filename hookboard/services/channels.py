@@ -42,12 +42,12 @@ _EMAIL = re.compile(r"^[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+$")
 _FIELDS = frozenset({"name", "kind", "url", "email", "enabled"})
 
 
-def get_channel(session: Session, *, user_id: int, channel_id: int) -> NotificationChannel:
+def get_channel(session: Session, *, workspace_id: int, channel_id: int) -> NotificationChannel:
     if not valid_id(channel_id):
         raise NotFound("notification channel")
     channel = session.exec(
         select(NotificationChannel).where(
-            NotificationChannel.id == channel_id, NotificationChannel.user_id == user_id
+            NotificationChannel.id == channel_id, NotificationChannel.workspace_id == workspace_id
         )
     ).first()
     if channel is None:
@@ -56,11 +56,11 @@ def get_channel(session: Session, *, user_id: int, channel_id: int) -> Notificat
 
 
 def list_channels(
-    session: Session, *, user_id: int, limit: int | None = None, cursor: str | None = None
+    session: Session, *, workspace_id: int, limit: int | None = None, cursor: str | None = None
 ) -> Page[NotificationChannel]:
     size = page_size(limit)
     after = decode_cursor("c", cursor)
-    query = select(NotificationChannel).where(NotificationChannel.user_id == user_id)
+    query = select(NotificationChannel).where(NotificationChannel.workspace_id == workspace_id)
     if after is not None:
         query = query.where(NotificationChannel.id > after)
     rows = session.exec(query.order_by(NotificationChannel.id).limit(size + 1)).all()
@@ -70,7 +70,7 @@ def list_channels(
 def create_channel(
     session: Session,
     *,
-    user_id: int,
+    workspace_id: int,
     fields: dict[str, Any],
     now: datetime,
     config: ServiceConfig,
@@ -81,14 +81,16 @@ def create_channel(
         raise InvalidInput("kind", "must be one of webhook, email")
     _check_fields(fields, config)
     fields["url"] = unmask_url(fields.get("url"), None, "url", redact_channel_url)
-    channel = NotificationChannel(user_id=user_id, created_at=now, updated_at=now, **fields)
+    channel = NotificationChannel(
+        workspace_id=workspace_id, created_at=now, updated_at=now, **fields
+    )
     _check_destination(channel)
     if channel.kind == ChannelKind.email and not smtp_configured:
         raise InvalidInput("kind", "email alerts need SMTP_HOST to be set on the server")
     count = session.exec(
         select(func.count())
         .select_from(NotificationChannel)
-        .where(NotificationChannel.user_id == user_id)
+        .where(NotificationChannel.workspace_id == workspace_id)
     ).one()
     if count >= MAX_CHANNELS_PER_USER:
         raise Conflict(
@@ -103,14 +105,14 @@ def create_channel(
 def update_channel(
     session: Session,
     *,
-    user_id: int,
+    workspace_id: int,
     channel_id: int,
     changes: dict[str, Any],
     now: datetime,
     config: ServiceConfig,
 ) -> NotificationChannel:
     """A partial edit; the kind is fixed at creation."""
-    channel = get_channel(session, user_id=user_id, channel_id=channel_id)
+    channel = get_channel(session, workspace_id=workspace_id, channel_id=channel_id)
     if "kind" in changes:
         raise InvalidInput("kind", "cannot be changed; create a new channel")
     for name in ("name", "enabled"):
@@ -131,9 +133,9 @@ def update_channel(
     return channel
 
 
-def delete_channel(session: Session, *, user_id: int, channel_id: int) -> None:
+def delete_channel(session: Session, *, workspace_id: int, channel_id: int) -> None:
     """The channel and its queued alerts (ON DELETE CASCADE)."""
-    channel = get_channel(session, user_id=user_id, channel_id=channel_id)
+    channel = get_channel(session, workspace_id=workspace_id, channel_id=channel_id)
     session.delete(channel)
     session.flush()
 
@@ -184,13 +186,13 @@ class PreparedTestAlert:
 
 
 def prepare_test_alert(
-    session: Session, *, user_id: int, channel_id: int, now: datetime
+    session: Session, *, workspace_id: int, channel_id: int, now: datetime
 ) -> PreparedTestAlert:
     """Read what a test alert needs, then end the read transaction (the send is slow)."""
-    channel = get_channel(session, user_id=user_id, channel_id=channel_id)
-    signing = live_secrets(session, user_id, now)
+    channel = get_channel(session, workspace_id=workspace_id, channel_id=channel_id)
+    signing = live_secrets(session, workspace_id, now)
     session.commit()
-    message = alert_messages.test_message(user_id, channel.name)
+    message = alert_messages.test_message(workspace_id, channel.name)
     return PreparedTestAlert(
         destination=Destination(kind=channel.kind, url=channel.url, email=channel.email),
         outgoing=Outgoing(

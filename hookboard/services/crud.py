@@ -9,31 +9,64 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from hookboard.domain.firing import first_run_at, spec_for
 from hookboard.domain.passwords import hash_password
 from hookboard.domain.schedules import validate
 from hookboard.domain.signing import generate_secret
-from hookboard.models import Run, RunStatus, RunTrigger, Schedule, SigningSecret, User
+from hookboard.models import (
+    Membership,
+    Run,
+    RunStatus,
+    RunTrigger,
+    Schedule,
+    SigningSecret,
+    User,
+    Workspace,
+)
 
 
 class NotReplayableError(ValueError):
     pass
 
 
+PERSONAL_WORKSPACE_NAME = "Personal"
+
+
 def create_user(session: Session, *, email: str, password: str) -> User:
-    """A user with a bcrypt password and a fresh signing secret."""
+    """A user with a bcrypt password and a personal workspace they own."""
     user = User(email=email.strip().lower(), password_hash=hash_password(password))
     session.add(user)
     session.flush()
-    session.add(SigningSecret(user_id=user.id, secret=generate_secret()))
+    create_workspace(session, name=PERSONAL_WORKSPACE_NAME, owner_id=user.id, personal=True)
     return user
 
 
-def create_schedule(session: Session, *, user_id: int, now: datetime, **fields: Any) -> Schedule:
+def create_workspace(
+    session: Session, *, name: str, owner_id: int, personal: bool = False
+) -> Workspace:
+    """A workspace with its first owner and a fresh signing secret."""
+    workspace = Workspace(name=name, personal_for_user_id=owner_id if personal else None)
+    session.add(workspace)
+    session.flush()
+    session.add(Membership(workspace_id=workspace.id, user_id=owner_id, role="owner"))
+    session.add(SigningSecret(workspace_id=workspace.id, secret=generate_secret()))
+    session.flush()
+    return workspace
+
+
+def personal_workspace_id(session: Session, user_id: int) -> int | None:
+    """The workspace a user's sessions act in by default."""
+    found = select(Workspace.id).where(Workspace.personal_for_user_id == user_id)
+    return session.exec(found).first()
+
+
+def create_schedule(
+    session: Session, *, workspace_id: int, now: datetime, **fields: Any
+) -> Schedule:
     """Validate the timing, anchor intervals at their start (or now), plan the first firing."""
-    schedule = Schedule(user_id=user_id, **fields)
+    schedule = Schedule(workspace_id=workspace_id, **fields)
     schedule.anchor_at = schedule.starts_at or now
     validate(spec_for(schedule))
     schedule.next_run_at = first_run_at(schedule, now)
@@ -47,7 +80,7 @@ def create_schedule(session: Session, *, user_id: int, now: datetime, **fields: 
 def trigger_run(session: Session, *, schedule: Schedule, now: datetime, lease_until: datetime):
     """A manual firing ("run now"), delivered like any other run."""
     run = Run(
-        user_id=schedule.user_id,
+        workspace_id=schedule.workspace_id,
         schedule_id=schedule.id,
         scheduled_for=now,
         trigger=RunTrigger.manual,

@@ -1,7 +1,7 @@
 """Read-only queries the dashboard needs and the REST API does not offer.
 
 Keyword-only functions that take a Session and never write. Every query is
-scoped to its user and walks an index: runs by (user_id, id) or
+scoped to its workspace and walks an index: runs by (workspace_id, id) or
 (schedule_id, id), the 24-hour window by runs.created_at.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -18,6 +17,7 @@ from sqlmodel import Session, col, select
 from hookboard.models import Run, RunStatus, Schedule, ScheduleStatus
 from hookboard.services import credentials
 from hookboard.services.stats import STATS_SAMPLE_LIMIT, percentile
+from hookboard.services.workspaces.permissions import Access
 
 # Outcomes drawn in the runs-per-hour chart; in-flight runs count as "pending".
 CHART_OUTCOMES = ("succeeded", "failed", "retrying", "skipped", "pending")
@@ -42,35 +42,38 @@ class FailedRun:
     status_code: int | None
 
 
-class SignedIn(NamedTuple):
-    user_id: int
-    email: str
-    session_id: int  # the session's rate-limit bucket, as the API counts it
-
-
-def session_user(session: Session, *, token: str, now: datetime) -> SignedIn | None:
-    """Who holds a live session token, by the API's own rule; None otherwise."""
+def session_access(
+    session: Session, *, token: str, now: datetime, workspace_id: int | None = None
+) -> Access | None:
+    """Who holds a live session token, by the API's own rule, acting in
+    `workspace_id` (their personal workspace when that is None or no longer
+    theirs); None when signed out."""
     if not token:
         return None
-    found = credentials.find_session(session.connection(), token)
+    connection = session.connection()
+    found = credentials.find_session(connection, token, workspace_id)
+    if found is not None and workspace_id is not None and found.workspace_id is None:
+        found = credentials.find_session(connection, token)
     if found is None or not credentials.session_is_live(found, now):
         return None
     # End the lookup's transaction first: on SQLite it holds the write lock
     # that the touch's own short transaction takes.
     session.rollback()
     credentials.touch_session(session.get_bind(), found, now)
-    return SignedIn(found.user_id, found.email, found.id)
+    if found.workspace_id is None:
+        return None  # no workspace left to act in (a closing account)
+    return credentials.session_access(found)
 
 
-def overview(session: Session, *, user_id: int, now: datetime) -> Overview:
+def overview(session: Session, *, workspace_id: int, now: datetime) -> Overview:
     """Headline figures over the runs created in the last 24 hours."""
     since = now - timedelta(hours=24)
     active = session.exec(
         select(func.count())
         .select_from(Schedule)
-        .where(Schedule.user_id == user_id, Schedule.status == ScheduleStatus.active)
+        .where(Schedule.workspace_id == workspace_id, Schedule.status == ScheduleStatus.active)
     ).one()
-    window = (Run.user_id == user_id, col(Run.created_at) >= since)
+    window = (Run.workspace_id == workspace_id, col(Run.created_at) >= since)
     counts = dict(
         session.exec(select(Run.status, func.count()).where(*window).group_by(Run.status)).all()
     )
@@ -99,7 +102,7 @@ def _hour_of(column, dialect: str):
 
 
 def runs_per_hour(
-    session: Session, *, user_id: int, now: datetime, hours: int = 24
+    session: Session, *, workspace_id: int, now: datetime, hours: int = 24
 ) -> list[dict[str, int | str]]:
     """One row per hour of the window, oldest first: {"hour": "14:00", outcome: count, ...}."""
     end = now.replace(minute=0, second=0, microsecond=0)
@@ -107,7 +110,7 @@ def runs_per_hour(
     hour = _hour_of(Run.created_at, session.get_bind().dialect.name)
     rows = session.exec(
         select(hour, Run.status, func.count())
-        .where(Run.user_id == user_id, col(Run.created_at) >= start)
+        .where(Run.workspace_id == workspace_id, col(Run.created_at) >= start)
         .group_by(hour, Run.status)
     ).all()
     buckets = {
@@ -126,11 +129,11 @@ def runs_per_hour(
     return list(buckets.values())
 
 
-def latest_failures(session: Session, *, user_id: int, limit: int = 5) -> list[FailedRun]:
+def latest_failures(session: Session, *, workspace_id: int, limit: int = 5) -> list[FailedRun]:
     rows = session.exec(
         select(Run, Schedule.name)
         .join(Schedule, Schedule.id == Run.schedule_id)
-        .where(Run.user_id == user_id, Run.status == RunStatus.failed)
+        .where(Run.workspace_id == workspace_id, Run.status == RunStatus.failed)
         .order_by(col(Run.id).desc())
         .limit(limit)
     ).all()
@@ -164,25 +167,29 @@ def recent_statuses(
     return history
 
 
-def schedule_names(session: Session, *, user_id: int, limit: int = 500) -> list[tuple[int, str]]:
+def schedule_names(
+    session: Session, *, workspace_id: int, limit: int = 500
+) -> list[tuple[int, str]]:
     """(id, name) of the user's schedules by name, for filters and labels."""
     return list(
         session.exec(
             select(Schedule.id, Schedule.name)
-            .where(Schedule.user_id == user_id)
+            .where(Schedule.workspace_id == workspace_id)
             .order_by(Schedule.name, Schedule.id)
             .limit(limit)
         ).all()
     )
 
 
-def names_of_schedules(session: Session, *, user_id: int, ids: Sequence[int]) -> dict[int, str]:
+def names_of_schedules(
+    session: Session, *, workspace_id: int, ids: Sequence[int]
+) -> dict[int, str]:
     if not ids:
         return {}
     return dict(
         session.exec(
             select(Schedule.id, Schedule.name).where(
-                Schedule.user_id == user_id, col(Schedule.id).in_(set(ids))
+                Schedule.workspace_id == workspace_id, col(Schedule.id).in_(set(ids))
             )
         ).all()
     )

@@ -1,6 +1,6 @@
 """Fixed-window counters in Redis: API rate limits and failed-login throttling.
 
-A `Limit` is a bucket ("key:12", "user:3", "login-ip:10.0.0.1") allowed `limit`
+A `Limit` is a bucket ("key:12", "workspace:3", "login-ip:10.0.0.1") allowed `limit`
 hits per `window_seconds`. Each window is its own Redis key,
 `{QUEUE_NAME}:ratelimit:{bucket}:{window number}`, left to expire with the
 window. A hit checks all its buckets and counts in all of them, or, when one is
@@ -224,13 +224,13 @@ def rate_limit_headers(usage: Usage) -> dict[str, str]:
     }
 
 
-def api_limits(settings: Settings, *, user_id: int, credential: str) -> list[Limit]:
-    """Per key or session (`credential`, e.g. "key:12") and per user, per minute."""
+def api_limits(settings: Settings, *, workspace_id: int, credential: str) -> list[Limit]:
+    """Per key or session (`credential`, e.g. "key:12") and per workspace, per minute."""
     limits = []
     if settings.rate_limit_per_minute > 0:
         limits.append(Limit(credential, settings.rate_limit_per_minute, 60))
     if settings.user_rate_limit_per_minute > 0:
-        limits.append(Limit(f"user:{user_id}", settings.user_rate_limit_per_minute, 60))
+        limits.append(Limit(f"workspace:{workspace_id}", settings.user_rate_limit_per_minute, 60))
     return limits
 
 

@@ -37,13 +37,15 @@ def credential_of(*, api_key_id: int | None = None, session_id: int | None = Non
 
 def count_request(
     *,
-    user_id: int,
+    workspace_id: int,
     credential: str,
     settings: Settings | None = None,
     limiter: RateLimiter | None = None,
 ) -> dict[str, str]:
     """Count one request; its X-RateLimit-* headers, or RateLimited past a limit."""
-    limits = api_limits(settings or get_settings(), user_id=user_id, credential=credential)
+    limits = api_limits(
+        settings or get_settings(), workspace_id=workspace_id, credential=credential
+    )
     if not limits:
         return {}
     limiter = limiter or get_limiter()

@@ -26,10 +26,12 @@ from hookboard.services.pagination import (
 )
 
 
-def get_run(session: Session, *, user_id: int, run_id: int) -> Run:
+def get_run(session: Session, *, workspace_id: int, run_id: int) -> Run:
     if not valid_id(run_id):
         raise NotFound("run")
-    run = session.exec(select(Run).where(Run.id == run_id, Run.user_id == user_id)).first()
+    run = session.exec(
+        select(Run).where(Run.id == run_id, Run.workspace_id == workspace_id)
+    ).first()
     if run is None:
         raise NotFound("run")
     return run
@@ -43,7 +45,7 @@ def run_attempts(session: Session, *, run: Run) -> list[Attempt]:
 
 def runs_query(
     *,
-    user_id: int | None,
+    workspace_id: int | None,
     schedule_id: int | None = None,
     status: str | None = None,
     since: datetime | None = None,
@@ -52,14 +54,14 @@ def runs_query(
     limit: int = DEFAULT_PAGE_SIZE,
 ) -> tuple[Select, dict[str, Any]]:
     """One page of runs, newest first, as (statement, its parameters):
-    `user_id = ? ... AND id < ? ORDER BY id DESC LIMIT ?` walks the (user_id, id) index
+    `workspace_id = ? ... AND id < ? ORDER BY id DESC LIMIT ?` walks the (workspace_id, id) index
     backwards and stops after `limit` rows: no OFFSET, however deep the page. With a
-    schedule (whose owner the caller checked) `user_id` is None and the query is on
+    schedule (whose owner the caller checked) `workspace_id` is None and the query is on
     `schedule_id`, so it can only walk the (schedule_id, id) index."""
-    if user_id is None and schedule_id is None:
-        raise ValueError("runs_query needs user_id or schedule_id")
+    if workspace_id is None and schedule_id is None:
+        raise ValueError("runs_query needs workspace_id or schedule_id")
     values = {
-        "user_id": user_id,
+        "workspace_id": workspace_id,
         "schedule_id": schedule_id,
         "status": status,
         "since": since.astimezone(UTC) if since is not None else None,
@@ -74,7 +76,7 @@ def runs_query(
 # a new one per request cost more CPU to build and key for the compiled cache
 # than running it did.
 _RUNS_FILTERS = {
-    "user_id": lambda value: Run.user_id == value,
+    "workspace_id": lambda value: Run.workspace_id == value,
     "schedule_id": lambda value: Run.schedule_id == value,
     "status": lambda value: Run.status == value,
     "since": lambda value: Run.scheduled_for >= value,
@@ -96,7 +98,7 @@ def _runs_statement(filters: frozenset[str]) -> Select:
 def list_runs(
     session: Session,
     *,
-    user_id: int,
+    workspace_id: int,
     schedule_id: int | None = None,
     status: str | None = None,
     since: datetime | None = None,
@@ -114,13 +116,15 @@ def list_runs(
         owned = (
             valid_id(schedule_id)
             and session.exec(
-                select(Schedule.id).where(Schedule.id == schedule_id, Schedule.user_id == user_id)
+                select(Schedule.id).where(
+                    Schedule.id == schedule_id, Schedule.workspace_id == workspace_id
+                )
             ).first()
         )
         if not owned:
             return Page([], None)  # another user's schedule lists like one without runs
     query, params = runs_query(
-        user_id=None if schedule_id is not None else user_id,
+        workspace_id=None if schedule_id is not None else workspace_id,
         schedule_id=schedule_id,
         status=status,
         since=since,

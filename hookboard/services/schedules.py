@@ -39,11 +39,13 @@ from hookboard.services.schedule_rules import (
 
 
 def get_schedule(
-    session: Session, *, user_id: int, schedule_id: int, for_update: bool = False
+    session: Session, *, workspace_id: int, schedule_id: int, for_update: bool = False
 ) -> Schedule:
     if not valid_id(schedule_id):
         raise NotFound("schedule")
-    query = select(Schedule).where(Schedule.id == schedule_id, Schedule.user_id == user_id)
+    query = select(Schedule).where(
+        Schedule.id == schedule_id, Schedule.workspace_id == workspace_id
+    )
     if for_update:
         query = query.with_for_update()
     schedule = session.exec(query).first()
@@ -52,11 +54,11 @@ def get_schedule(
     return schedule
 
 
-def _owned_target(session: Session, user_id: int, target_id: Any) -> Target:
+def _owned_target(session: Session, workspace_id: int, target_id: Any) -> Target:
     target = None
     if valid_id(target_id):
         target = session.exec(
-            select(Target).where(Target.id == target_id, Target.user_id == user_id)
+            select(Target).where(Target.id == target_id, Target.workspace_id == workspace_id)
         ).first()
     if target is None:
         raise InvalidInput("target_id", f"target {target_id} not found")
@@ -65,7 +67,9 @@ def _owned_target(session: Session, user_id: int, target_id: Any) -> Target:
 
 # Built once: a statement object memoises its cache key, so each create skips rebuilding it.
 _COUNT_SCHEDULES = (
-    select(func.count()).select_from(Schedule).where(Schedule.user_id == bindparam("user_id"))
+    select(func.count())
+    .select_from(Schedule)
+    .where(Schedule.workspace_id == bindparam("workspace_id"))
 )
 
 
@@ -74,7 +78,7 @@ TargetCheck = Callable[[Any], None]  # raises InvalidInput("target_id") for a ta
 
 def new_schedule(
     *,
-    user_id: int,
+    workspace_id: int,
     fields: dict[str, Any],
     now: datetime,
     config: ServiceConfig,
@@ -101,7 +105,7 @@ def new_schedule(
         raise InvalidInput("kind", "a kind is required")
 
     # Planned, stamped and flagged before the one flush: a single INSERT, no UPDATE after it.
-    schedule = Schedule(user_id=user_id, **fields)
+    schedule = Schedule(workspace_id=workspace_id, **fields)
     check_kind_fields(schedule, fields)
     schedule.anchor_at = schedule.starts_at or now
     schedule.next_run_at = plan_next_run(schedule, now)
@@ -126,7 +130,7 @@ def check_quota(count: int, config: ServiceConfig) -> None:
 def create_schedule(
     session: Session,
     *,
-    user_id: int,
+    workspace_id: int,
     fields: dict[str, Any],
     now: datetime,
     config: ServiceConfig,
@@ -134,14 +138,14 @@ def create_schedule(
 ) -> Schedule:
     """A new schedule from storage fields (`url`, `max_attempts`, ...), planned from now."""
     schedule = new_schedule(
-        user_id=user_id,
+        workspace_id=workspace_id,
         fields=fields,
         now=now,
         config=config,
-        check_target=lambda target_id: _owned_target(session, user_id, target_id),
+        check_target=lambda target_id: _owned_target(session, workspace_id, target_id),
         paused=paused,
     )
-    check_quota(session.exec(_COUNT_SCHEDULES, params={"user_id": user_id}).one(), config)
+    check_quota(session.exec(_COUNT_SCHEDULES, params={"workspace_id": workspace_id}).one(), config)
     session.add(schedule)
     session.flush()
     return schedule
@@ -201,21 +205,23 @@ def edit_schedule(
 def update_schedule(
     session: Session,
     *,
-    user_id: int,
+    workspace_id: int,
     schedule_id: int,
     changes: dict[str, Any],
     now: datetime,
     config: ServiceConfig,
 ) -> Schedule:
     """Apply a partial edit (storage field names); replan when the timing changed."""
-    schedule = get_schedule(session, user_id=user_id, schedule_id=schedule_id, for_update=True)
+    schedule = get_schedule(
+        session, workspace_id=workspace_id, schedule_id=schedule_id, for_update=True
+    )
     with session.no_autoflush:  # nothing is written before the whole edit is valid
         edit_schedule(
             schedule,
             changes,
             now=now,
             config=config,
-            check_target=lambda target_id: _owned_target(session, user_id, target_id),
+            check_target=lambda target_id: _owned_target(session, workspace_id, target_id),
         )
     session.add(schedule)
     session.flush()
@@ -253,8 +259,12 @@ def _resume(schedule: Schedule, now: datetime) -> None:
     schedule.status = ScheduleStatus.active if first else ScheduleStatus.completed
 
 
-def pause_schedule(session: Session, *, user_id: int, schedule_id: int, now: datetime) -> Schedule:
-    schedule = get_schedule(session, user_id=user_id, schedule_id=schedule_id, for_update=True)
+def pause_schedule(
+    session: Session, *, workspace_id: int, schedule_id: int, now: datetime
+) -> Schedule:
+    schedule = get_schedule(
+        session, workspace_id=workspace_id, schedule_id=schedule_id, for_update=True
+    )
     if schedule.status != ScheduleStatus.paused:
         _pause(schedule)
         schedule.updated_at = now
@@ -263,9 +273,13 @@ def pause_schedule(session: Session, *, user_id: int, schedule_id: int, now: dat
     return schedule
 
 
-def resume_schedule(session: Session, *, user_id: int, schedule_id: int, now: datetime) -> Schedule:
+def resume_schedule(
+    session: Session, *, workspace_id: int, schedule_id: int, now: datetime
+) -> Schedule:
     """Active again, its next firing computed from now (missed firings are not made up)."""
-    schedule = get_schedule(session, user_id=user_id, schedule_id=schedule_id, for_update=True)
+    schedule = get_schedule(
+        session, workspace_id=workspace_id, schedule_id=schedule_id, for_update=True
+    )
     if schedule.status != ScheduleStatus.active:
         _resume(schedule, now)
         schedule.updated_at = now
@@ -274,17 +288,19 @@ def resume_schedule(session: Session, *, user_id: int, schedule_id: int, now: da
     return schedule
 
 
-def delete_schedule(session: Session, *, user_id: int, schedule_id: int) -> None:
+def delete_schedule(session: Session, *, workspace_id: int, schedule_id: int) -> None:
     """Delete the schedule; its runs and attempts go with it (ON DELETE CASCADE)."""
-    get_schedule(session, user_id=user_id, schedule_id=schedule_id, for_update=True)
-    session.exec(delete(Schedule).where(Schedule.id == schedule_id, Schedule.user_id == user_id))  # type: ignore[call-overload]
+    get_schedule(session, workspace_id=workspace_id, schedule_id=schedule_id, for_update=True)
+    session.exec(
+        delete(Schedule).where(Schedule.id == schedule_id, Schedule.workspace_id == workspace_id)
+    )  # type: ignore[call-overload]
     session.flush()
 
 
 def list_schedules(
     session: Session,
     *,
-    user_id: int,
+    workspace_id: int,
     status: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
@@ -292,7 +308,7 @@ def list_schedules(
     """Oldest first, keyset on id."""
     size = page_size(limit)
     after = decode_cursor("s", cursor)
-    query = select(Schedule).where(Schedule.user_id == user_id)
+    query = select(Schedule).where(Schedule.workspace_id == workspace_id)
     if status is not None:
         if status not in tuple(ScheduleStatus):
             raise InvalidInput("status", "must be one of active, paused, completed")

@@ -44,12 +44,17 @@ def build_test_request(fields: dict[str, Any], *, config: ServiceConfig) -> Outb
 
 
 def prepare_test_delivery(
-    session: Session, fields: dict[str, Any], *, user_id: int, config: ServiceConfig, now: datetime
+    session: Session,
+    fields: dict[str, Any],
+    *,
+    workspace_id: int,
+    config: ServiceConfig,
+    now: datetime,
 ) -> tuple[OutboundRequest, list[str]]:
     """The checked test request and the owner's live signing secrets. Ends the read
     transaction, so that no connection is held through the (slow) request."""
     request = build_test_request(fields, config=config)
-    secrets = live_secrets(session, user_id, now)
+    secrets = live_secrets(session, workspace_id, now)
     session.commit()
     return request, secrets
 

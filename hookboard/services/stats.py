@@ -45,12 +45,12 @@ class ScheduleStats:
 
 
 def schedule_stats(
-    session: Session, *, user_id: int, schedule_id: int, window: timedelta, now: datetime
+    session: Session, *, workspace_id: int, schedule_id: int, window: timedelta, now: datetime
 ) -> ScheduleStats:
     """Runs fired in the window (by scheduled_for) by outcome; latency and fire lag
     percentiles over the window's newest STATS_SAMPLE_LIMIT runs. Fire lag is the
     first attempt's start minus the instant the run was scheduled for."""
-    get_schedule(session, user_id=user_id, schedule_id=schedule_id)
+    get_schedule(session, workspace_id=workspace_id, schedule_id=schedule_id)
     since = now - window
     in_window = and_(Run.schedule_id == schedule_id, Run.scheduled_for >= since)
     counts = {status.value: 0 for status in RunStatus}

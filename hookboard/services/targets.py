@@ -35,11 +35,11 @@ class TargetUsage:
     schedules: list[tuple[int, str]] = field(default_factory=list)
 
 
-def get_target(session: Session, *, user_id: int, target_id: int) -> Target:
+def get_target(session: Session, *, workspace_id: int, target_id: int) -> Target:
     if not valid_id(target_id):
         raise NotFound("target")
     target = session.exec(
-        select(Target).where(Target.id == target_id, Target.user_id == user_id)
+        select(Target).where(Target.id == target_id, Target.workspace_id == workspace_id)
     ).first()
     if target is None:
         raise NotFound("target")
@@ -59,8 +59,10 @@ def _check_target_fields(fields: dict[str, Any], config: ServiceConfig) -> None:
     check_request_fields(fields, config, flat=True)
 
 
-def _name_taken(session: Session, user_id: int, name: str, except_id: int | None = None) -> bool:
-    query = select(Target.id).where(Target.user_id == user_id, Target.name == name)
+def _name_taken(
+    session: Session, workspace_id: int, name: str, except_id: int | None = None
+) -> bool:
+    query = select(Target.id).where(Target.workspace_id == workspace_id, Target.name == name)
     if except_id is not None:
         query = query.where(Target.id != except_id)
     return session.exec(query).first() is not None
@@ -78,7 +80,7 @@ def _flush_target(session: Session, target: Target) -> None:
 
 
 def new_target(
-    *, user_id: int, fields: dict[str, Any], now: datetime, config: ServiceConfig
+    *, workspace_id: int, fields: dict[str, Any], now: datetime, config: ServiceConfig
 ) -> Target:
     """A validated Target, not yet added to a session (its name may still be taken)."""
     fields = dict(fields)
@@ -95,14 +97,19 @@ def new_target(
     fields["url"] = unmask_url(fields["url"], None, "url")
     if "name" not in fields:
         raise InvalidInput("name", "a name is required")
-    return Target(user_id=user_id, created_at=now, updated_at=now, **fields)
+    return Target(workspace_id=workspace_id, created_at=now, updated_at=now, **fields)
 
 
 def create_target(
-    session: Session, *, user_id: int, fields: dict[str, Any], now: datetime, config: ServiceConfig
+    session: Session,
+    *,
+    workspace_id: int,
+    fields: dict[str, Any],
+    now: datetime,
+    config: ServiceConfig,
 ) -> Target:
-    target = new_target(user_id=user_id, fields=fields, now=now, config=config)
-    if _name_taken(session, user_id, target.name):
+    target = new_target(workspace_id=workspace_id, fields=fields, now=now, config=config)
+    if _name_taken(session, workspace_id, target.name):
         raise Conflict(f"a target named {target.name!r} already exists", field="name")
     _flush_target(session, target)
     return target
@@ -127,17 +134,17 @@ def edit_target(
 def update_target(
     session: Session,
     *,
-    user_id: int,
+    workspace_id: int,
     target_id: int,
     changes: dict[str, Any],
     now: datetime,
     config: ServiceConfig,
 ) -> Target:
     """A partial edit; schedules using the target send the new request from their next run."""
-    target = get_target(session, user_id=user_id, target_id=target_id)
+    target = get_target(session, workspace_id=workspace_id, target_id=target_id)
     with session.no_autoflush:  # the edited name is checked before it is written
         applied = edit_target(target, changes, now=now, config=config)
-        if "name" in applied and _name_taken(session, user_id, applied["name"], target.id):
+        if "name" in applied and _name_taken(session, workspace_id, applied["name"], target.id):
             raise Conflict(f"a target named {applied['name']!r} already exists", field="name")
     _flush_target(session, target)
     return target
@@ -172,19 +179,19 @@ def target_usage(session: Session, target_ids: Sequence[int]) -> dict[int, Targe
 
 
 def list_targets(
-    session: Session, *, user_id: int, limit: int | None = None, cursor: str | None = None
+    session: Session, *, workspace_id: int, limit: int | None = None, cursor: str | None = None
 ) -> Page[Target]:
     size = page_size(limit)
     after = decode_cursor("t", cursor)
-    query = select(Target).where(Target.user_id == user_id)
+    query = select(Target).where(Target.workspace_id == workspace_id)
     if after is not None:
         query = query.where(Target.id > after)
     return make_page(session.exec(query.order_by(Target.id).limit(size + 1)).all(), size, "t")
 
 
-def delete_target(session: Session, *, user_id: int, target_id: int) -> None:
+def delete_target(session: Session, *, workspace_id: int, target_id: int) -> None:
     """Refused (409, naming them) while schedules use the target."""
-    target = get_target(session, user_id=user_id, target_id=target_id)
+    target = get_target(session, workspace_id=workspace_id, target_id=target_id)
     usage = target_usage(session, [target.id])[target.id]
     if usage.count:
         raise Conflict(_in_use_message(usage), code="target_in_use")

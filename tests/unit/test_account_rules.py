@@ -10,7 +10,6 @@ from hookboard.services.accounts import (
     InvalidInputError,
     clean_api_key_name,
     normalise_email,
-    scope_reaches,
     validate_email,
     validate_new_password,
 )
@@ -99,7 +98,3 @@ def test_ordinary_passwords_pass():
     for password in ("s3cret-pass", "correct horse", "long enough 1", "pässwörd-ünïcode-🔑"):
         assert validate_new_password(password) == password
 
-
-def test_a_scope_reaches_itself_and_narrower_ones_only():
-    assert scope_reaches("write", "read") and scope_reaches("write", "write")
-    assert scope_reaches("read", "read") and not scope_reaches("read", "write")

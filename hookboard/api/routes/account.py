@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from hookboard.api.deps import Caller, SessionDep
+from hookboard.api.deps import PersonCaller, SessionDep
 from hookboard.api.errors import ApiError
 from hookboard.api.routes.auth import throttled
 from hookboard.services import accounts
@@ -37,7 +37,7 @@ class DeletedAccount(BaseModel):
 
 
 @router.delete("", response_model=DeletedAccount)
-def delete_account(body: DeleteAccountRequest, session: SessionDep, caller: Caller):
+def delete_account(body: DeleteAccountRequest, session: SessionDep, caller: PersonCaller):
     """Close the account at once (sign-ins, keys and deliveries stop) and delete all
     its data. Needs a signed-in session, the password and, with two-factor login
     on, a code; a wrong password or code counts as a failed login."""

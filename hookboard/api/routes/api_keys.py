@@ -6,15 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from hookboard.api.deps import Caller, SessionDep, WriteCaller
-from hookboard.api.errors import ApiError, not_found
+from hookboard.api.deps import AdminCaller, Caller, SessionDep
+from hookboard.api.errors import not_found
 from hookboard.api.schemas.accounts import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyList,
     ApiKeyPublic,
 )
-from hookboard.models import ApiKey
 from hookboard.services import accounts
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
@@ -22,43 +21,37 @@ router = APIRouter(prefix="/api-keys", tags=["api keys"])
 MAX_ID = 2**63 - 1  # BIGINT; a larger id is a 422, not a database error
 
 
-def _public(api_key: ApiKey) -> ApiKeyPublic:
-    return ApiKeyPublic.model_validate(api_key, from_attributes=True)
-
-
 @router.post("", status_code=201, response_model=ApiKeyCreated)
 def create_api_key(
-    body: ApiKeyCreate, session: SessionDep, caller: WriteCaller, response: Response
+    body: ApiKeyCreate, session: SessionDep, caller: AdminCaller, response: Response
 ) -> ApiKeyCreated:
-    """A new key; `key` is the full key, shown in this response only. A key
-    mints keys of its own scope or narrower (403 otherwise)."""
-    try:
-        created = accounts.create_api_key(
-            session,
-            user_id=caller.user_id,
-            name=body.name,
-            scope=body.scope,
-            granted_by=caller.scope,
-        )
-    except accounts.ScopeTooWideError as error:
-        raise ApiError(403, str(error), code="insufficient_scope", field="scope") from None
+    """A new key of the workspace; `key` is the full key, shown in this response
+    only. Admins and owners, signed in, make keys; a key never does."""
+    created = accounts.create_api_key(
+        session,
+        workspace_id=caller.workspace_id,
+        created_by_user_id=caller.user_id,
+        name=body.name,
+        scope=body.scope,
+    )
     response.headers["Cache-Control"] = "no-store"
-    return ApiKeyCreated(**_public(created.api_key).model_dump(), key=created.key)
+    public = ApiKeyPublic.of(created.api_key, caller.email)
+    return ApiKeyCreated(**public.model_dump(), key=created.key)
 
 
 @router.get("", response_model=ApiKeyList)
 def list_api_keys(session: SessionDep, caller: Caller) -> ApiKeyList:
-    """The caller's live keys (never the keys themselves)."""
-    keys = accounts.list_api_keys(session, user_id=caller.user_id)
-    return ApiKeyList(items=[_public(api_key) for api_key in keys])
+    """The workspace's live keys (never the keys themselves), with who made each."""
+    keys = accounts.list_api_keys(session, workspace_id=caller.workspace_id)
+    return ApiKeyList(items=[ApiKeyPublic.of(api_key, email) for api_key, email in keys])
 
 
 @router.delete("/{id}", status_code=204, response_class=Response)
 def revoke_api_key(
     key_id: Annotated[int, Path(alias="id", ge=1, le=MAX_ID)],
     session: SessionDep,
-    caller: WriteCaller,
+    caller: AdminCaller,
 ) -> None:
     """Revoke a key: it gets 401 from now on."""
-    if not accounts.revoke_api_key(session, user_id=caller.user_id, key_id=key_id):
+    if not accounts.revoke_api_key(session, workspace_id=caller.workspace_id, key_id=key_id):
         raise not_found("API key")

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse
 
-from hookboard.api.deps import Caller, Principal, SessionDep, bearer_token
+from hookboard.api.deps import Caller, PersonCaller, SessionDep, bearer_token
 from hookboard.api.errors import ApiError
 from hookboard.api.schemas.accounts import (
     LoginRefused,
@@ -148,11 +148,11 @@ def throttled(error: accounts.ThrottledError) -> ApiError:
 def change_password(
     body: PasswordChange,
     session: SessionDep,
-    caller: Caller,
+    caller: PersonCaller,
     authorization: Annotated[str | None, Header()] = None,
 ) -> SessionsRevoked:
     """Set a new password; every other session of the account is logged out."""
-    keep = bearer_token(authorization) if require_session(caller) else None
+    keep = bearer_token(authorization)
     try:
         revoked = accounts.change_password(
             session,
@@ -166,12 +166,3 @@ def change_password(
     except accounts.ThrottledError as error:
         raise throttled(error) from None
     return SessionsRevoked(revoked_sessions=revoked)
-
-
-def require_session(caller: Principal) -> bool:
-    """Account security (password, two-factor, sessions) takes a session token, not an API key."""
-    if caller.session_id is None:
-        raise ApiError(
-            403, "this needs a session token (log in); API keys cannot", code="not_a_session"
-        )
-    return True

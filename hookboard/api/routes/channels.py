@@ -23,7 +23,7 @@ from hookboard.api.common import (
     service_config,
     utcnow,
 )
-from hookboard.api.deps import Caller, SessionDep, WriteCaller
+from hookboard.api.deps import AdminCaller, Caller, SessionDep
 from hookboard.api.schemas.channels import (
     ChannelCreate,
     ChannelPage,
@@ -45,7 +45,7 @@ def _smtp() -> Smtp:
 def create_channel(
     body: ChannelCreate,
     session: SessionDep,
-    caller: WriteCaller,
+    caller: AdminCaller,
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
@@ -54,7 +54,7 @@ def create_channel(
     def produce() -> tuple[int, Any]:
         channel = channels.create_channel(
             session,
-            user_id=caller.user_id,
+            workspace_id=caller.workspace_id,
             fields=body.model_dump(),
             now=utcnow(),
             config=service_config(),
@@ -80,7 +80,9 @@ def list_channels(
     cursor: Cursor = None,
 ) -> ChannelPage:
     """Oldest first."""
-    page = channels.list_channels(session, user_id=caller.user_id, limit=limit, cursor=cursor)
+    page = channels.list_channels(
+        session, workspace_id=caller.workspace_id, limit=limit, cursor=cursor
+    )
     return ChannelPage(
         items=[ChannelPublic.of(channel) for channel in page.items],
         next_cursor=page.next_cursor,
@@ -89,17 +91,17 @@ def list_channels(
 
 @router.get("/{channel_id}", response_model=ChannelPublic)
 def get_channel(channel_id: int, session: SessionDep, caller: Caller) -> ChannelPublic:
-    channel = channels.get_channel(session, user_id=caller.user_id, channel_id=channel_id)
+    channel = channels.get_channel(session, workspace_id=caller.workspace_id, channel_id=channel_id)
     return ChannelPublic.of(channel)
 
 
 @router.patch("/{channel_id}", response_model=ChannelPublic)
 def update_channel(
-    channel_id: int, body: ChannelUpdate, session: SessionDep, caller: WriteCaller
+    channel_id: int, body: ChannelUpdate, session: SessionDep, caller: AdminCaller
 ) -> ChannelPublic:
     channel = channels.update_channel(
         session,
-        user_id=caller.user_id,
+        workspace_id=caller.workspace_id,
         channel_id=channel_id,
         changes=body.to_changes(),
         now=utcnow(),
@@ -110,20 +112,20 @@ def update_channel(
 
 
 @router.delete("/{channel_id}", status_code=204, response_class=Response)
-def delete_channel(channel_id: int, session: SessionDep, caller: WriteCaller) -> None:
+def delete_channel(channel_id: int, session: SessionDep, caller: AdminCaller) -> None:
     """The channel and any of its alerts still waiting to be sent."""
-    channels.delete_channel(session, user_id=caller.user_id, channel_id=channel_id)
+    channels.delete_channel(session, workspace_id=caller.workspace_id, channel_id=channel_id)
     session.commit()
 
 
 @router.post("/{channel_id}/test", response_model=ChannelTestResult)
-async def test_channel(channel_id: int, session: SessionDep, caller: WriteCaller) -> Any:
+async def test_channel(channel_id: int, session: SessionDep, caller: AdminCaller) -> Any:
     """Send a test alert now, the way the worker sends alerts (once, no retries)."""
 
     alert = await run_in_threadpool(
         channels.prepare_test_alert,
         session,
-        user_id=caller.user_id,
+        workspace_id=caller.workspace_id,
         channel_id=channel_id,
         now=datetime.now(UTC),
     )

@@ -71,7 +71,7 @@ def list_runs(
     """Newest first; `since`/`until` bound the instant each run was scheduled for."""
     page = service.list_runs(
         session,
-        user_id=caller.user_id,
+        workspace_id=caller.workspace_id,
         schedule_id=schedule_id,
         status=status,
         since=_aware(since, "since"),
@@ -91,7 +91,7 @@ def list_runs(
 @router.get("/{run_id}", response_model=RunDetail)
 def get_run(run_id: int, session: SessionDep, caller: Caller) -> RunDetail:
     """The run with every attempt: what was sent (secrets masked) and what came back."""
-    run = service.get_run(session, user_id=caller.user_id, run_id=run_id)
+    run = service.get_run(session, workspace_id=caller.workspace_id, run_id=run_id)
     attempts = service.run_attempts(session, run=run)
     return RunDetail(
         **RunPublic.of(run).model_dump(), attempts=[AttemptPublic.of(a) for a in attempts]
@@ -101,7 +101,7 @@ def get_run(run_id: int, session: SessionDep, caller: Caller) -> RunDetail:
 @router.post("/{run_id}/replay", status_code=202, response_model=ReplayResponse)
 def replay_run(run_id: int, session: SessionDep, caller: WriteCaller) -> ReplayResponse:
     """One more attempt for a failed run (same run, same webhook-id); 409 otherwise."""
-    run = service.get_run(session, user_id=caller.user_id, run_id=run_id)
+    run = service.get_run(session, workspace_id=caller.workspace_id, run_id=run_id)
     if run.status != RunStatus.failed:
         raise _not_replayable(run.status)
     # End this transaction first: on SQLite it holds the write lock the replay needs.

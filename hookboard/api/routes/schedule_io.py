@@ -17,6 +17,8 @@ from hookboard.api.schemas.schedule_io import ImportedItemOut, ImportReportOut
 from hookboard.engine.wake import wake
 from hookboard.services import transfer as schedule_io
 from hookboard.services.transfer import ScheduleDocument
+from hookboard.services.workspaces import permissions
+from hookboard.services.workspaces.permissions import Action
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 
@@ -46,13 +48,11 @@ def export_schedules(
 ) -> ScheduleDocument:
     """Your targets and schedules (completed ones left out) as one JSON document
     that POST /schedules/import accepts. Secret header values are masked unless
-    `include_secrets=true`, which needs a write-scope key or a session."""
-    if include_secrets and caller.scope != "write":
-        raise ApiError(
-            403, "include_secrets needs a write-scope API key", code="insufficient_scope"
-        )
+    `include_secrets=true`, which needs the editor role (a write-scope key)."""
+    if include_secrets:
+        permissions.check(caller, Action.export_secrets)
     return schedule_io.export_document(
-        session, user_id=caller.user_id, include_secrets=include_secrets, now=utcnow()
+        session, workspace_id=caller.workspace_id, include_secrets=include_secrets, now=utcnow()
     )
 
 
@@ -70,7 +70,7 @@ def import_schedules(
     and nothing is written. Schedules absent from the document are not touched."""
     report = schedule_io.run_import(
         session,
-        user_id=caller.user_id,
+        workspace_id=caller.workspace_id,
         document=document,
         dry_run=dry_run,
         now=utcnow(),

@@ -68,7 +68,7 @@ def create_schedule(
     def produce() -> tuple[int, Any]:
         schedule = service.create_schedule(
             session,
-            user_id=caller.user_id,
+            workspace_id=caller.workspace_id,
             fields=body.to_fields(),
             now=utcnow(),
             config=service_config(),
@@ -97,7 +97,7 @@ def list_schedules(
 ) -> SchedulePage:
     """Oldest first; follow `next_cursor` until it is null."""
     page = service.list_schedules(
-        session, user_id=caller.user_id, status=status, limit=limit, cursor=cursor
+        session, workspace_id=caller.workspace_id, status=status, limit=limit, cursor=cursor
     )
     last = service.last_runs(session, [schedule.id for schedule in page.items])
     return SchedulePage(
@@ -108,7 +108,9 @@ def list_schedules(
 
 @router.get("/{schedule_id}", response_model=SchedulePublic)
 def get_schedule(schedule_id: int, session: SessionDep, caller: Caller) -> SchedulePublic:
-    schedule = service.get_schedule(session, user_id=caller.user_id, schedule_id=schedule_id)
+    schedule = service.get_schedule(
+        session, workspace_id=caller.workspace_id, schedule_id=schedule_id
+    )
     return _public(session, schedule)
 
 
@@ -119,7 +121,7 @@ def update_schedule(
     """Change only the fields given; next_run_at is recomputed when the timing changes."""
     schedule = service.update_schedule(
         session,
-        user_id=caller.user_id,
+        workspace_id=caller.workspace_id,
         schedule_id=schedule_id,
         changes=body.to_changes(),
         now=utcnow(),
@@ -133,7 +135,7 @@ def update_schedule(
 @router.delete("/{schedule_id}", status_code=204, response_class=Response)
 def delete_schedule(schedule_id: int, session: SessionDep, caller: WriteCaller) -> None:
     """The schedule and its runs and attempts."""
-    service.delete_schedule(session, user_id=caller.user_id, schedule_id=schedule_id)
+    service.delete_schedule(session, workspace_id=caller.workspace_id, schedule_id=schedule_id)
     session.commit()
     wake()
 
@@ -141,7 +143,7 @@ def delete_schedule(schedule_id: int, session: SessionDep, caller: WriteCaller) 
 @router.post("/{schedule_id}/pause", response_model=SchedulePublic)
 def pause_schedule(schedule_id: int, session: SessionDep, caller: WriteCaller) -> SchedulePublic:
     schedule = service.pause_schedule(
-        session, user_id=caller.user_id, schedule_id=schedule_id, now=utcnow()
+        session, workspace_id=caller.workspace_id, schedule_id=schedule_id, now=utcnow()
     )
     session.commit()
     wake()
@@ -152,7 +154,7 @@ def pause_schedule(schedule_id: int, session: SessionDep, caller: WriteCaller) -
 def resume_schedule(schedule_id: int, session: SessionDep, caller: WriteCaller) -> SchedulePublic:
     """Active again; the next firing is computed from now (missed ones are not made up)."""
     schedule = service.resume_schedule(
-        session, user_id=caller.user_id, schedule_id=schedule_id, now=utcnow()
+        session, workspace_id=caller.workspace_id, schedule_id=schedule_id, now=utcnow()
     )
     session.commit()
     wake()
@@ -168,8 +170,8 @@ def trigger_schedule(
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Run now, whatever the schedule's status: one run, delivered like any other."""
-    service.get_schedule(session, user_id=caller.user_id, schedule_id=schedule_id)
-    user_id = caller.user_id
+    service.get_schedule(session, workspace_id=caller.workspace_id, schedule_id=schedule_id)
+    user_id = caller.workspace_id
     # End this transaction first: on SQLite it holds the write lock the trigger needs.
     session.commit()
     settings = get_settings()
@@ -205,7 +207,7 @@ def schedule_stats(
     """Runs of the window by outcome, success rate, latency and fire-lag percentiles."""
     stats = service.schedule_stats(
         session,
-        user_id=caller.user_id,
+        workspace_id=caller.workspace_id,
         schedule_id=schedule_id,
         window=STATS_WINDOWS[window],
         now=utcnow(),

@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response
 
-from hookboard.api.deps import Caller, SessionDep, bearer_token
-from hookboard.api.routes.auth import require_session
+from hookboard.api.deps import PersonCaller, SessionDep, bearer_token
 from hookboard.api.schemas.accounts import SessionList, SessionPublic, SessionsRevoked
 from hookboard.services import MAX_ID, accounts
 from hookboard.services.accounts.rules import now_or_utc
@@ -16,9 +15,8 @@ router = APIRouter(prefix="/auth/sessions", tags=["auth"])
 
 
 @router.get("", response_model=SessionList)
-def list_sessions(session: SessionDep, caller: Caller) -> SessionList:
+def list_sessions(session: SessionDep, caller: PersonCaller) -> SessionList:
     """Live sessions, newest first (at most 100): when and where each was opened."""
-    require_session(caller)
     found = accounts.list_sessions(
         session, user_id=caller.user_id, current_session_id=caller.session_id, now=now_or_utc(None)
     )
@@ -27,10 +25,9 @@ def list_sessions(session: SessionDep, caller: Caller) -> SessionList:
 
 @router.delete("/{session_id}", status_code=204, response_class=Response)
 def revoke_session(
-    session_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep, caller: Caller
+    session_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep, caller: PersonCaller
 ) -> None:
     """Log one session out (the current one too); 404 for another user's."""
-    require_session(caller)
     accounts.revoke_session(
         session, user_id=caller.user_id, session_id=session_id, now=now_or_utc(None)
     )
@@ -39,11 +36,10 @@ def revoke_session(
 @router.delete("", response_model=SessionsRevoked)
 def revoke_other_sessions(
     session: SessionDep,
-    caller: Caller,
+    caller: PersonCaller,
     authorization: Annotated[str | None, Header()] = None,
 ) -> SessionsRevoked:
     """Log out every session but this one."""
-    require_session(caller)
     revoked = accounts.revoke_other_sessions(
         session,
         user_id=caller.user_id,

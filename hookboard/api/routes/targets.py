@@ -55,7 +55,7 @@ async def test_delivery(body: TargetTest, session: SessionDep, caller: WriteCall
         service.prepare_test_delivery,
         session,
         fields,
-        user_id=caller.user_id,
+        workspace_id=caller.workspace_id,
         config=config,
         now=now,
     )
@@ -81,7 +81,7 @@ def create_target(
     def produce() -> tuple[int, Any]:
         target = service.create_target(
             session,
-            user_id=caller.user_id,
+            workspace_id=caller.workspace_id,
             fields=body.model_dump(),
             now=utcnow(),
             config=service_config(),
@@ -106,7 +106,9 @@ def list_targets(
     cursor: Cursor = None,
 ) -> TargetPage:
     """Oldest first, each with the schedules using it."""
-    page = service.list_targets(session, user_id=caller.user_id, limit=limit, cursor=cursor)
+    page = service.list_targets(
+        session, workspace_id=caller.workspace_id, limit=limit, cursor=cursor
+    )
     usage = service.target_usage(session, [target.id for target in page.items])
     return TargetPage(
         items=[TargetPublic.of(target, usage[target.id]) for target in page.items],
@@ -116,7 +118,7 @@ def list_targets(
 
 @router.get("/{target_id}", response_model=TargetPublic)
 def get_target(target_id: int, session: SessionDep, caller: Caller) -> TargetPublic:
-    target = service.get_target(session, user_id=caller.user_id, target_id=target_id)
+    target = service.get_target(session, workspace_id=caller.workspace_id, target_id=target_id)
     return _public(session, target)
 
 
@@ -127,7 +129,7 @@ def update_target(
     """Schedules using the target send the new request from their next run on."""
     target = service.update_target(
         session,
-        user_id=caller.user_id,
+        workspace_id=caller.workspace_id,
         target_id=target_id,
         changes=body.to_changes(),
         now=utcnow(),
@@ -140,5 +142,5 @@ def update_target(
 @router.delete("/{target_id}", status_code=204, response_class=Response)
 def delete_target(target_id: int, session: SessionDep, caller: WriteCaller) -> None:
     """409 `target_in_use`, naming the schedules, while any schedule uses it."""
-    service.delete_target(session, user_id=caller.user_id, target_id=target_id)
+    service.delete_target(session, workspace_id=caller.workspace_id, target_id=target_id)
     session.commit()

@@ -8,9 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from hookboard.api.deps import Caller, SessionDep, bearer_token
+from hookboard.api.deps import PersonCaller, SessionDep, bearer_token
 from hookboard.api.errors import ApiError
-from hookboard.api.routes.auth import NO_STORE, require_session, throttled
+from hookboard.api.routes.auth import NO_STORE, throttled
 from hookboard.api.schemas.accounts import (
     RecoveryCodes,
     SessionsRevoked,
@@ -26,17 +26,15 @@ router = APIRouter(prefix="/auth/totp", tags=["auth"])
 
 
 @router.get("", response_model=TotpStatus)
-def totp_status(session: SessionDep, caller: Caller) -> TotpStatus:
-    require_session(caller)
+def totp_status(session: SessionDep, caller: PersonCaller) -> TotpStatus:
     found = two_factor.status(session, user_id=caller.user_id)
     return TotpStatus(**found.__dict__)
 
 
 @router.post("/setup", response_model=TotpSetupResponse)
-def begin_setup(session: SessionDep, caller: Caller, response: Response) -> TotpSetupResponse:
+def begin_setup(session: SessionDep, caller: PersonCaller, response: Response) -> TotpSetupResponse:
     """A new secret and its QR code; two-factor login is on once POST /auth/totp/confirm
     gets a code from it. The secret is never shown again. 409 when already on."""
-    require_session(caller)
     with _answers():
         setup = two_factor.begin_setup(session, user_id=caller.user_id)
     response.headers.update(NO_STORE)
@@ -45,10 +43,9 @@ def begin_setup(session: SessionDep, caller: Caller, response: Response) -> Totp
 
 @router.post("/confirm", response_model=RecoveryCodes)
 def confirm_setup(
-    body: TotpCode, session: SessionDep, caller: Caller, response: Response
+    body: TotpCode, session: SessionDep, caller: PersonCaller, response: Response
 ) -> RecoveryCodes:
     """Turn two-factor login on with a first code; the ten recovery codes, shown once."""
-    require_session(caller)
     with _answers():
         codes = two_factor.confirm_setup(session, user_id=caller.user_id, code=body.code)
     response.headers.update(NO_STORE)
@@ -57,10 +54,9 @@ def confirm_setup(
 
 @router.post("/recovery-codes", response_model=RecoveryCodes)
 def regenerate_recovery_codes(
-    body: TotpCode, session: SessionDep, caller: Caller, response: Response
+    body: TotpCode, session: SessionDep, caller: PersonCaller, response: Response
 ) -> RecoveryCodes:
     """Ten new recovery codes for a code; the old ones stop working."""
-    require_session(caller)
     with _answers():
         codes = two_factor.regenerate_recovery_codes(
             session, user_id=caller.user_id, code=body.code
@@ -73,11 +69,10 @@ def regenerate_recovery_codes(
 def disable(
     body: TotpDisable,
     session: SessionDep,
-    caller: Caller,
+    caller: PersonCaller,
     authorization: Annotated[str | None, Header()] = None,
 ) -> SessionsRevoked:
     """Turn two-factor login off with the password and a code; every other session ends."""
-    require_session(caller)
     with _answers():
         revoked = two_factor.disable(
             session,

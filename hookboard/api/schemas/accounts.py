@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from hookboard.api.errors import ErrorDetail
 from hookboard.services.accounts import (
@@ -20,6 +20,7 @@ from hookboard.services.accounts import (
 )
 from hookboard.services.accounts.two_factor import MAX_CODE_CHARS
 from hookboard.services.fields import NAME_SCHEMA_PATTERN
+from hookboard.services.workspaces.permissions import ROLE_OF_SCOPE, SCOPE_OF_ROLE, Role
 
 # The patterns are for the schema only; the validators are the rule.
 Email = Annotated[
@@ -78,7 +79,25 @@ class ApiKeyCreate(_Body):
         ),
         AfterValidator(clean_api_key_name),
     ]
-    scope: Literal["read", "write"]
+    scope: Literal["read", "write"] | None = Field(
+        default=None, description='"read" acts as a viewer, "write" as an editor.'
+    )
+    role: Literal["viewer", "editor"] | None = Field(
+        default=None, description="The role the key acts with (instead of `scope`)."
+    )
+
+    @model_validator(mode="after")
+    def _scope_or_role(self) -> ApiKeyCreate:
+        if (self.scope is None) == (self.role is None):
+            raise ValueError("give either scope or role")
+        if self.role is not None:
+            self.scope = SCOPE_OF_ROLE[Role(self.role)]
+        return self
+
+
+class ApiKeyCreator(BaseModel):
+    id: int
+    email: str
 
 
 class ApiKeyPublic(BaseModel):
@@ -86,8 +105,28 @@ class ApiKeyPublic(BaseModel):
     name: str
     prefix: str = Field(description="The key's first characters, to recognise it.")
     scope: str
+    role: str = Field(description="What the key may do: viewer (read) or editor (write).")
+    created_by: ApiKeyCreator | None = Field(
+        description="Who made the key; null once that account is deleted."
+    )
     created_at: datetime
     last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, api_key, creator_email: str | None) -> ApiKeyPublic:
+        creator = api_key.created_by_user_id
+        return cls(
+            id=api_key.id,
+            name=api_key.name,
+            prefix=api_key.prefix,
+            scope=api_key.scope,
+            role=ROLE_OF_SCOPE[api_key.scope],
+            created_by=None
+            if creator is None or creator_email is None
+            else ApiKeyCreator(id=creator, email=creator_email),
+            created_at=api_key.created_at,
+            last_used_at=api_key.last_used_at,
+        )
 
 
 class ApiKeyCreated(ApiKeyPublic):
@@ -105,7 +144,7 @@ class PreviousSigningSecret(BaseModel):
 
 class SigningSecretPublic(BaseModel):
     secret: str | None = Field(
-        description="The current `whsec_...` secret; null for a read-scope API key."
+        description="The current `whsec_...` secret; null unless you have the admin role."
     )
     secret_prefix: str = Field(description="Its first characters, to recognise it.")
     created_at: datetime

@@ -8,14 +8,8 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from hookboard.domain.tokens import new_api_key
-from hookboard.models import ApiKey
-from hookboard.services.accounts.errors import ScopeTooWideError
-from hookboard.services.accounts.rules import (
-    API_KEY_SCOPES,
-    clean_api_key_name,
-    now_or_utc,
-    scope_reaches,
-)
+from hookboard.models import ApiKey, User
+from hookboard.services.accounts.rules import API_KEY_SCOPES, clean_api_key_name, now_or_utc
 
 
 @dataclass(frozen=True)
@@ -27,26 +21,25 @@ class CreatedApiKey:
 def create_api_key(
     session: Session,
     *,
-    user_id: int,
+    workspace_id: int,
+    created_by_user_id: int | None,
     name: str,
     scope: str,
-    granted_by: str = "write",
     now: datetime | None = None,
 ) -> CreatedApiKey:
-    """A new key. `granted_by` is the scope of the credential asking (a session,
-    the dashboard and the CLI hold write): a key never mints a wider one."""
+    """A new key of the workspace, acting as a viewer ("read") or an editor
+    ("write"); only a person with the admin role reaches this (the permission table)."""
     if scope not in API_KEY_SCOPES:
         raise ValueError(f"scope must be one of {', '.join(API_KEY_SCOPES)}")
-    if not scope_reaches(granted_by, scope):
-        raise ScopeTooWideError(scope)
     name = clean_api_key_name(name)
     issued = new_api_key()
     api_key = ApiKey(
-        user_id=user_id,
+        workspace_id=workspace_id,
         name=name,
         prefix=issued.display_prefix,
         key_hash=issued.token_hash,
         scope=scope,
+        created_by_user_id=created_by_user_id,
         created_at=now_or_utc(now),
     )
     session.add(api_key)
@@ -54,24 +47,28 @@ def create_api_key(
     return CreatedApiKey(api_key=api_key, key=issued.token)
 
 
-def list_api_keys(session: Session, *, user_id: int) -> list[ApiKey]:
-    """The user's keys that still work, oldest first."""
+def list_api_keys(session: Session, *, workspace_id: int) -> list[tuple[ApiKey, str | None]]:
+    """The workspace's keys that still work, oldest first, with their creator's email
+    (None once that account is gone)."""
     return list(
         session.exec(
-            select(ApiKey)
-            .where(ApiKey.user_id == user_id, col(ApiKey.revoked_at).is_(None))
+            select(ApiKey, User.email)
+            .outerjoin(User, User.id == ApiKey.created_by_user_id)
+            .where(ApiKey.workspace_id == workspace_id, col(ApiKey.revoked_at).is_(None))
             .order_by(col(ApiKey.id))
         ).all()
     )
 
 
 def revoke_api_key(
-    session: Session, *, user_id: int, key_id: int, now: datetime | None = None
+    session: Session, *, workspace_id: int, key_id: int, now: datetime | None = None
 ) -> bool:
-    """False when no such live key belongs to this user (another user's key included)."""
+    """False when no such live key belongs to this workspace (another's key included)."""
     api_key = session.exec(
         select(ApiKey).where(
-            ApiKey.id == key_id, ApiKey.user_id == user_id, col(ApiKey.revoked_at).is_(None)
+            ApiKey.id == key_id,
+            ApiKey.workspace_id == workspace_id,
+            col(ApiKey.revoked_at).is_(None),
         )
     ).first()
     if api_key is None:

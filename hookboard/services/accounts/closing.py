@@ -1,47 +1,35 @@
 """Deleting an account: closed at once, its data deleted in batches.
 
-Closing stops everything in one short transaction: the account can no longer
-sign in, its sessions and API keys are revoked, its schedules are paused, and
-its unfinished runs and unsent alerts are deleted, so no new request leaves
-(a request already in the air finishes; its outcome finds its run gone and is
-dropped). The rest of its rows are deleted in batches by
-engine.account_purge: here for a moment, so a small account is gone when the
-call returns, and by the tickers for what is left.
+An account that is the last owner of a workspace other members still use
+cannot be deleted (409 `last_owner`): someone must be made owner first, or
+the workspace deleted. Otherwise closing stops everything in one short
+transaction: the account can no longer sign in, its sessions are revoked, it
+leaves the workspaces it shares, and the workspaces it alone belongs to (its
+personal one among them) are stopped as a deleted workspace is
+(services.workspaces.lifecycle). Their rows are deleted in batches by
+engine.purge: here for a moment, so a small account is gone when the call
+returns, and by the tickers for what is left.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from hookboard.domain.firing import IN_FLIGHT
-from hookboard.engine.account_purge import purge_account
-from hookboard.models import (
-    Alert,
-    AlertStatus,
-    ApiKey,
-    Attempt,
-    AuthSession,
-    Run,
-    Schedule,
-    ScheduleStatus,
-    User,
-)
+from hookboard.models import AuthSession, Membership, User, Workspace
 from hookboard.services.accounts import two_factor
 from hookboard.services.accounts.errors import InvalidInputError, NeedsSessionError
 from hookboard.services.accounts.rules import now_or_utc
 from hookboard.services.accounts.sessions import confirm_password
 from hookboard.services.accounts.two_factor import confirm_code
+from hookboard.services.errors import Conflict
 from hookboard.services.ratelimit import RateLimiter
+from hookboard.services.workspaces.lifecycle import purge_now, stop_workspaces
 from hookboard.settings import Settings
-
-# How long the closing call itself deletes before leaving the rest to the tickers.
-PURGE_SECONDS_IN_CALL = 2.0
-CLOSED_REASON = "account closed"
 
 
 @dataclass(frozen=True)
@@ -90,41 +78,67 @@ def delete_account(
             settings=settings,
             limiter=limiter,
         )
-    closed_at = close_account(session, user_id=user_id, now=now)
-    engine = session.get_bind()
-    finished = purge_account(engine, user_id, deadline=time.monotonic() + PURGE_SECONDS_IN_CALL)
-    return ClosedAccount(closed_at=closed_at, data_deleted=finished)
-
-
-def close_account(session: Session, *, user_id: int, now: datetime | None = None) -> datetime:
-    """Stop the account in one transaction (see the module's docstring)."""
     now = now_or_utc(now)
-    users, runs = User.__table__, Run.__table__
-    unfinished = select(runs.c.id).where(runs.c.user_id == user_id, runs.c.status.in_(IN_FLIGHT))
-    statements = [
-        update(users).where(users.c.id == user_id).values(is_active=False, updated_at=now),
-        _revoke(AuthSession, user_id, now),
-        _revoke(ApiKey, user_id, now),
-        update(Schedule.__table__)
-        .where(Schedule.__table__.c.user_id == user_id)
-        .values(status=ScheduleStatus.paused, paused_reason=CLOSED_REASON, next_run_at=None),
-        delete(Attempt.__table__).where(Attempt.__table__.c.run_id.in_(unfinished)),
-        delete(runs).where(runs.c.id.in_(unfinished)),
-        delete(Alert.__table__).where(
-            Alert.__table__.c.user_id == user_id,
-            Alert.__table__.c.status.in_((AlertStatus.pending, AlertStatus.sending)),
-        ),
-    ]
-    for statement in statements:
-        session.execute(statement)
-    session.commit()
-    return now
+    stopped = close_account(session, user_id=user_id, now=now)
+    finished = purge_now(session, stopped)
+    return ClosedAccount(closed_at=now, data_deleted=finished)
 
 
-def _revoke(model, user_id: int, now: datetime):
-    table = model.__table__
-    return (
-        update(table)
-        .where(table.c.user_id == user_id, table.c.revoked_at.is_(None))
+def close_account(session: Session, *, user_id: int, now: datetime | None = None) -> list[int]:
+    """Stop the account in one transaction; the ids of the workspaces it took down."""
+    now = now_or_utc(now)
+    alone, orphaned = _workspaces_of(session, user_id)
+    if orphaned:
+        raise Conflict(
+            f"you are the last owner of the workspace {orphaned[0]!r}, which other members"
+            " use: make one of them an owner, or delete the workspace, first",
+            code="last_owner",
+        )
+    users, sessions = User.__table__, AuthSession.__table__
+    session.execute(
+        update(users).where(users.c.id == user_id).values(is_active=False, updated_at=now)
+    )
+    session.execute(
+        update(sessions)
+        .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    stop_workspaces(session, alone, now)
+    memberships = Membership.__table__
+    shared = memberships.c.workspace_id.not_in(alone) if alone else memberships.c.id.is_not(None)
+    session.execute(delete(memberships).where(memberships.c.user_id == user_id, shared))
+    session.commit()
+    return alone
+
+
+def _workspaces_of(session: Session, user_id: int) -> tuple[list[int], list[str]]:
+    """(the live workspaces the user alone belongs to, the names of those where they
+    are the last owner beside other members)."""
+    mine = aliased(Membership)
+    others = aliased(Membership)
+    rows = session.execute(
+        select(
+            Workspace.id,
+            Workspace.name,
+            mine.role,
+            select(func.count())
+            .where(others.workspace_id == Workspace.id, others.user_id != user_id)
+            .scalar_subquery(),
+            select(func.count())
+            .where(
+                others.workspace_id == Workspace.id,
+                others.user_id != user_id,
+                others.role == "owner",
+            )
+            .scalar_subquery(),
+        )
+        .join(mine, mine.workspace_id == Workspace.id)
+        .where(mine.user_id == user_id, Workspace.deleted_at.is_(None))
+    ).all()
+    alone = [id_ for id_, _name, _role, members, _owners in rows if members == 0]
+    orphaned = [
+        name
+        for _id, name, role, members, owners in rows
+        if members and role == "owner" and owners == 0
+    ]
+    return alone, orphaned

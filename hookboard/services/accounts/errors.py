@@ -53,13 +53,6 @@ class NeedsSessionError(AccountError):
         super().__init__(f"{action} needs a signed-in session, not an API key")
 
 
-class ScopeTooWideError(AccountError):
-    """A credential asked for a key of a scope wider than its own."""
-
-    def __init__(self, scope: str):
-        super().__init__(f"a key of scope {scope!r} needs a credential of that scope or wider")
-
-
 class TotpRequiredError(AccountError):
     """The password is right and the account has two-factor login: a code is due.
     `challenge` (a secret, shown once) goes back with the code to finish the login."""

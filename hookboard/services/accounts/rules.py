@@ -15,19 +15,8 @@ from hookboard.services.accounts.errors import InvalidInputError
 from hookboard.services.errors import InvalidInput
 from hookboard.services.fields import check_name
 
-# Narrowest first: a credential may grant what its own scope reaches, no more.
+# A key's scope: "read" acts as a viewer, "write" as an editor (workspaces.permissions).
 API_KEY_SCOPES = ("read", "write")
-
-
-def scope_reaches(granted: str, wanted: str) -> bool:
-    """Whether a credential of scope `granted` covers what scope `wanted` may do."""
-    return API_KEY_SCOPES.index(granted) >= API_KEY_SCOPES.index(wanted)
-
-
-def may_read_signing_secret(scope: str) -> bool:
-    """The full signing secret forges webhooks to every receiver: write scope only
-    (the admin role once workspaces land). Others see its prefix and dates."""
-    return scope_reaches(scope, "write")
 
 
 MIN_PASSWORD_CHARS = 8

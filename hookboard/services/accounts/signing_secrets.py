@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from hookboard.core.secrets import live_secret_rows
 from hookboard.domain.signing import generate_secret
-from hookboard.models import SigningSecret, User
+from hookboard.models import SigningSecret, Workspace
 from hookboard.services.accounts.rules import now_or_utc
 from hookboard.settings import Settings, get_settings
 
@@ -28,23 +28,25 @@ def _split(secrets_: list[SigningSecret]) -> tuple[SigningSecret | None, list[Si
     return current, [s for s in secrets_ if s.expires_at is not None]
 
 
-def _lock_user(session: Session, user_id: int) -> None:
-    # Serialises rotations of one user on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
-    session.exec(select(User.id).where(User.id == user_id).with_for_update()).first()
+def _lock_workspace(session: Session, workspace_id: int) -> None:
+    # Serialises rotations of one workspace on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
+    session.exec(select(Workspace.id).where(Workspace.id == workspace_id).with_for_update()).first()
 
 
 def get_signing_secrets(
-    session: Session, *, user_id: int, now: datetime | None = None
+    session: Session, *, workspace_id: int, now: datetime | None = None
 ) -> SigningSecrets:
     """The current secret and the rotated ones still in their grace period."""
     now = now_or_utc(now)
-    current, previous = _split(live_secret_rows(session, user_id, now))
+    current, previous = _split(live_secret_rows(session, workspace_id, now))
     if current is None:
-        # Every user gets one at signup; mend a missing one rather than fail.
-        _lock_user(session, user_id)
-        current, previous = _split(live_secret_rows(session, user_id, now))
+        # Every workspace gets one when it is made; mend a missing one rather than fail.
+        _lock_workspace(session, workspace_id)
+        current, previous = _split(live_secret_rows(session, workspace_id, now))
         if current is None:
-            current = SigningSecret(user_id=user_id, secret=generate_secret(), created_at=now)
+            current = SigningSecret(
+                workspace_id=workspace_id, secret=generate_secret(), created_at=now
+            )
             session.add(current)
             session.commit()
     return SigningSecrets(current=current, previous=previous)
@@ -53,23 +55,23 @@ def get_signing_secrets(
 def rotate_signing_secret(
     session: Session,
     *,
-    user_id: int,
+    workspace_id: int,
     now: datetime | None = None,
     settings: Settings | None = None,
 ) -> SigningSecrets:
     """A new current secret; the old one keeps signing for SIGNING_SECRET_GRACE_HOURS."""
     settings = settings or get_settings()
     now = now_or_utc(now)
-    _lock_user(session, user_id)
+    _lock_workspace(session, workspace_id)
     grace_until = now + timedelta(hours=settings.signing_secret_grace_hours)
-    for secret in live_secret_rows(session, user_id, now):
+    for secret in live_secret_rows(session, workspace_id, now):
         if secret.expires_at is None:
             secret.expires_at = grace_until
             session.add(secret)
-    current = SigningSecret(user_id=user_id, secret=generate_secret(), created_at=now)
+    current = SigningSecret(workspace_id=workspace_id, secret=generate_secret(), created_at=now)
     session.add(current)
     session.flush()
-    previous = [s for s in live_secret_rows(session, user_id, now) if s.id != current.id]
+    previous = [s for s in live_secret_rows(session, workspace_id, now) if s.id != current.id]
     session.commit()
     return SigningSecrets(current=current, previous=previous)
 

@@ -19,11 +19,17 @@ from hookboard.services.transfer.document import (
 
 
 def export_document(
-    session: Session, *, user_id: int, include_secrets: bool = False, now: datetime | None = None
+    session: Session,
+    *,
+    workspace_id: int,
+    include_secrets: bool = False,
+    now: datetime | None = None,
 ) -> ScheduleDocument:
     """The user's targets and (not completed) schedules, oldest first."""
     show = _Shown(include_secrets)
-    targets = session.exec(select(Target).where(Target.user_id == user_id).order_by(Target.id))
+    targets = session.exec(
+        select(Target).where(Target.workspace_id == workspace_id).order_by(Target.id)
+    )
     names: dict[int, str] = {}
     target_items = []
     for target in targets:
@@ -31,7 +37,7 @@ def export_document(
         target_items.append(_target_item(target, show))
     schedules = session.exec(
         select(Schedule)
-        .where(Schedule.user_id == user_id, Schedule.status != ScheduleStatus.completed)
+        .where(Schedule.workspace_id == workspace_id, Schedule.status != ScheduleStatus.completed)
         .order_by(Schedule.id)
     )
     return ScheduleDocument(

@@ -60,7 +60,7 @@ class ImportReport:
 def run_import(
     session: Session,
     *,
-    user_id: int,
+    workspace_id: int,
     document: Any,
     dry_run: bool,
     now: datetime,
@@ -75,14 +75,14 @@ def run_import(
     _refuse_duplicate_names("targets", [item.name for item in parsed.targets])
     _refuse_duplicate_names("schedules", [item.name for item in parsed.schedules])
     session.commit()  # no write lock held while the document is checked
-    snapshot = _read_snapshot(session, user_id, parsed)
-    plan = _Plan(snapshot, user_id, now, config)
+    snapshot = _read_snapshot(session, workspace_id, parsed)
+    plan = _Plan(snapshot, workspace_id, now, config)
     plan.targets(parsed.targets)
     plan.schedules(parsed.schedules)
     if not dry_run:
         plan.prepare()
         try:
-            _check_unchanged(session, user_id, snapshot)
+            _check_unchanged(session, workspace_id, snapshot)
             plan.write(session)
             session.commit()
         except BaseException:
@@ -104,39 +104,39 @@ class _Snapshot:
     stamp: tuple  # what must still hold when the import writes
 
 
-def _read_snapshot(session: Session, user_id: int, parsed: ScheduleDocument) -> _Snapshot:
+def _read_snapshot(session: Session, workspace_id: int, parsed: ScheduleDocument) -> _Snapshot:
     names = [item.name for item in parsed.schedules]
     engine = session.get_bind().execution_options(**{READ_ONLY: True})
     with Session(engine, expire_on_commit=False) as reader:
-        targets = reader.exec(select(Target).where(Target.user_id == user_id)).all()
+        targets = reader.exec(select(Target).where(Target.workspace_id == workspace_id)).all()
         schedules = reader.exec(
-            select(Schedule).where(Schedule.user_id == user_id, Schedule.name.in_(names))
+            select(Schedule).where(Schedule.workspace_id == workspace_id, Schedule.name.in_(names))
         ).all()
-        count = reader.exec(select(func.count()).where(Schedule.user_id == user_id)).one()
-        stamp = _stamp(reader, user_id, names)
+        count = reader.exec(select(func.count()).where(Schedule.workspace_id == workspace_id)).one()
+        stamp = _stamp(reader, workspace_id, names)
     by_name: dict[str, list[Schedule]] = defaultdict(list)
     for schedule in schedules:
         by_name[schedule.name].append(schedule)
     return _Snapshot({t.name: t for t in targets}, by_name, count, names, stamp)
 
 
-def _stamp(session: Session, user_id: int, schedule_names: list[str]) -> tuple:
+def _stamp(session: Session, workspace_id: int, schedule_names: list[str]) -> tuple:
     """The user's targets and the named schedules (id, name, last edit), and how many
     schedules the user has: any edit, creation or deletion since changes it."""
     targets = session.exec(
-        select(Target.id, Target.name, Target.updated_at).where(Target.user_id == user_id)
+        select(Target.id, Target.name, Target.updated_at).where(Target.workspace_id == workspace_id)
     ).all()
     schedules = session.exec(
         select(Schedule.id, Schedule.name, Schedule.updated_at).where(
-            Schedule.user_id == user_id, Schedule.name.in_(schedule_names)
+            Schedule.workspace_id == workspace_id, Schedule.name.in_(schedule_names)
         )
     ).all()
-    count = session.exec(select(func.count()).where(Schedule.user_id == user_id)).one()
+    count = session.exec(select(func.count()).where(Schedule.workspace_id == workspace_id)).one()
     return frozenset(map(tuple, targets)), frozenset(map(tuple, schedules)), count
 
 
-def _check_unchanged(session: Session, user_id: int, snapshot: _Snapshot) -> None:
-    if _stamp(session, user_id, snapshot.schedule_names) != snapshot.stamp:
+def _check_unchanged(session: Session, workspace_id: int, snapshot: _Snapshot) -> None:
+    if _stamp(session, workspace_id, snapshot.schedule_names) != snapshot.stamp:
         raise Conflict(
             "your targets or schedules changed while the import was being checked; run it again",
             code="changed_meanwhile",
@@ -156,9 +156,11 @@ class _Entry:
 
 
 class _Plan:
-    def __init__(self, snapshot: _Snapshot, user_id: int, now: datetime, config: ServiceConfig):
+    def __init__(
+        self, snapshot: _Snapshot, workspace_id: int, now: datetime, config: ServiceConfig
+    ):
         self.snapshot = snapshot
-        self.user_id = user_id
+        self.workspace_id = workspace_id
         self.now = now
         self.config = config
         self.entries: list[_Entry] = []
@@ -202,7 +204,7 @@ class _Plan:
         fields["url"] = unmask_url(fields["url"], target and target.url, "url")
         if target is None:
             created = new_target(
-                user_id=self.user_id, fields=fields, now=self.now, config=self.config
+                workspace_id=self.workspace_id, fields=fields, now=self.now, config=self.config
             )
             stand_in = -1 - len(self.new_targets)
             self.new_targets[stand_in] = created
@@ -240,7 +242,7 @@ class _Plan:
         fields["headers"] = _unmask(fields["headers"], None, "request.headers")
         fields["url"] = unmask_url(fields["url"], None, "request.url")
         created = new_schedule(
-            user_id=self.user_id,
+            workspace_id=self.workspace_id,
             fields={**fields, "badge": item.badge},
             now=self.now,
             config=self.config,
@@ -347,7 +349,10 @@ def _insert(session: Session, rows: list, values: list[dict]) -> list[int]:
         ) from None
     found = session.execute(
         select(table.c.id, table.c.name)
-        .where(table.c.user_id == rows[0].user_id, table.c.name.in_([row.name for row in rows]))
+        .where(
+            table.c.workspace_id == rows[0].workspace_id,
+            table.c.name.in_([row.name for row in rows]),
+        )
         .order_by(table.c.id)
     )
     ids = {name: row_id for row_id, name in found}  # the newest of a name: this one

@@ -1,20 +1,17 @@
-"""Database tables. Plain SQLModel tables with aware UTC datetimes.
-
-Every owned row carries `user_id`, so a query can always be scoped to its
-owner. API schemas (Create/Update/Public) live beside the routes that use
-them; these classes are the storage layer only.
+"""What a workspace owns: keys, signing secrets, targets, schedules, runs, attempts,
+notification channels and the alerts outbox. Every row carries `workspace_id`,
+so a query can always be scoped to its owner; deleting a workspace deletes them.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from enum import StrEnum
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from hookboard.core.crypto import EncryptedHeaders, EncryptedString
+from hookboard.core.crypto import EncryptedString
 from hookboard.domain.limits import (
     MAX_CRON_CHARS,
     MAX_NAME_CHARS,
@@ -22,168 +19,33 @@ from hookboard.domain.limits import (
     MAX_URL_CHARS,
 )
 from hookboard.domain.webhook_ids import DELIVERY_KEY_MAX_CHARS, new_delivery_key
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _fk(target: str, *, nullable: bool = False, index: bool = True) -> Any:
-    """A foreign key column; owned rows are deleted with their owner."""
-    return Field(
-        default=None if nullable else ...,
-        sa_column=Column(
-            BigInteger, ForeignKey(target, ondelete="CASCADE"), nullable=nullable, index=index
-        ),
-    )
-
-
-def _json(default: Any) -> Any:
-    return Field(default_factory=lambda: type(default)(), sa_column=Column(JSON, nullable=False))
-
-
-# SQLite's AUTOINCREMENT: a deleted row's id is never given again (a plain
-# rowid table reuses the highest one), so an id seen by a receiver or held by
-# an Idempotency-Key answer never comes to name another user's row. PostgreSQL
-# sequences never go back anyway.
-NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
-
-
-def _secret_headers(table: str) -> Any:
-    """A header dict whose secret-looking values are encrypted at rest."""
-    return Field(default_factory=dict, sa_column=Column(EncryptedHeaders(table), nullable=False))
-
-
-def _big_pk() -> Any:
-    # BigInteger on PostgreSQL (runs and attempts outgrow 2**31); SQLite maps it to
-    # INTEGER PRIMARY KEY, the rowid, through the variant.
-    return Field(
-        default=None,
-        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
-    )
-
-
-class ScheduleKind(StrEnum):
-    cron = "cron"
-    interval = "interval"
-    once = "once"
-    window = "window"
-
-
-class ScheduleStatus(StrEnum):
-    active = "active"
-    paused = "paused"
-    completed = "completed"
-
-
-class RunStatus(StrEnum):
-    pending = "pending"  # recorded and handed to the queue
-    running = "running"  # a worker holds its lease
-    retrying = "retrying"  # an attempt failed; another is scheduled
-    succeeded = "succeeded"
-    failed = "failed"  # attempts exhausted (can be replayed)
-    skipped = "skipped"  # not sent: overlap policy
-
-
-class RunTrigger(StrEnum):
-    schedule = "schedule"
-    manual = "manual"
-
-
-class ChannelKind(StrEnum):
-    webhook = "webhook"  # a Slack-compatible JSON POST
-    email = "email"  # through the SMTP_* settings
-
-
-class AlertEvent(StrEnum):
-    run_failed = "run_failed"  # a run failed after its retries
-    auto_paused = "auto_paused"  # a schedule paused itself after N failed runs
-    recovered = "recovered"  # the first success after a failure streak
-
-
-class AlertStatus(StrEnum):
-    pending = "pending"  # waiting for its (next) attempt at next_attempt_at
-    sending = "sending"  # a worker holds it until next_attempt_at (its lease)
-    sent = "sent"
-    failed = "failed"  # attempts exhausted
-
-
-class User(SQLModel, table=True):
-    __tablename__ = "users"
-    __table_args__ = NEVER_REUSE_IDS
-
-    id: int | None = _big_pk()
-    email: str = Field(max_length=320, unique=True, index=True)
-    password_hash: str = Field(max_length=100)
-    is_active: bool = True
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
-    # Two-factor login (TOTP): the base32 secret is a secret (never returned after
-    # setup, never logged). Set but not enabled = a setup awaiting its first code.
-    # The TOTP seed: a secret, encrypted at rest and never shown after setup.
-    totp_secret: str | None = Field(
-        default=None,
-        sa_column=Column(EncryptedString("users.totp_secret", sqlite_length=255), nullable=True),
-    )
-    totp_enabled_at: datetime | None = None
-    # The newest time step accepted: a code of that step or older is refused.
-    totp_last_step: int | None = Field(default=None, sa_type=BigInteger)
-
-
-class RecoveryCode(SQLModel, table=True):
-    """A single-use two-factor recovery code; only its sha256 hash is stored."""
-
-    __tablename__ = "recovery_codes"
-
-    id: int | None = _big_pk()
-    user_id: int = _fk("users.id")
-    code_hash: str = Field(max_length=64, unique=True)
-    created_at: datetime = Field(default_factory=utcnow)
-    used_at: datetime | None = None
-
-
-class LoginChallenge(SQLModel, table=True):
-    """A password accepted, the code still due: short-lived, single use, few tries."""
-
-    __tablename__ = "login_challenges"
-
-    id: int | None = _big_pk()
-    user_id: int = _fk("users.id")
-    token_hash: str = Field(max_length=64, unique=True)
-    created_at: datetime = Field(default_factory=utcnow)
-    expires_at: datetime
-    tries: int = 0
-    used_at: datetime | None = None
-
-
-class AuthSession(SQLModel, table=True):
-    """A dashboard or API login; only the token's hash is stored."""
-
-    __tablename__ = "sessions"
-    __table_args__ = NEVER_REUSE_IDS
-
-    id: int | None = _big_pk()
-    user_id: int = _fk("users.id")
-    token_hash: str = Field(max_length=64, unique=True, index=True)
-    created_at: datetime = Field(default_factory=utcnow)
-    expires_at: datetime
-    revoked_at: datetime | None = None
-    # Written at most once a minute per session, not on every request.
-    last_used_at: datetime | None = None
-    client_ip: str | None = Field(default=None, max_length=45)
-    user_agent: str | None = Field(default=None, max_length=300)
+from hookboard.models.columns import (
+    NEVER_REUSE_IDS,
+    big_pk,
+    fk,
+    json_column,
+    secret_headers,
+    utcnow,
+)
+from hookboard.models.enums import AlertStatus, RunStatus, RunTrigger, ScheduleStatus
 
 
 class ApiKey(SQLModel, table=True):
     __tablename__ = "api_keys"
     __table_args__ = NEVER_REUSE_IDS
 
-    id: int | None = _big_pk()
-    user_id: int = _fk("users.id")
+    id: int | None = big_pk()
+    workspace_id: int = fk("workspaces.id")
     name: str = Field(max_length=100)
     prefix: str = Field(max_length=24, description="Shown in lists to recognise the key.")
     key_hash: str = Field(max_length=64, unique=True, index=True)
+    # "read" acts as a viewer, "write" as an editor (services/workspaces/permissions).
     scope: str = Field(max_length=10, default="write")
+    # Who made it; the key stays the workspace's when its creator leaves.
+    created_by_user_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    )
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
@@ -197,8 +59,8 @@ class SigningSecret(SQLModel, table=True):
     __tablename__ = "signing_secrets"
     __table_args__ = NEVER_REUSE_IDS
 
-    id: int | None = _big_pk()
-    user_id: int = _fk("users.id")
+    id: int | None = big_pk()
+    workspace_id: int = fk("workspaces.id")
     secret: str = Field(
         sa_column=Column(
             EncryptedString("signing_secrets.secret", sqlite_length=100), nullable=False
@@ -213,16 +75,16 @@ class Target(SQLModel, table=True):
 
     __tablename__ = "targets"
     __table_args__ = (
-        UniqueConstraint("user_id", "name", name="uq_targets_user_name"),
+        UniqueConstraint("workspace_id", "name", name="uq_targets_workspace_name"),
         NEVER_REUSE_IDS,
     )
 
-    id: int | None = _big_pk()
-    user_id: int = _fk("users.id")
+    id: int | None = big_pk()
+    workspace_id: int = fk("workspaces.id")
     name: str = Field(max_length=MAX_NAME_CHARS)
     url: str = Field(max_length=MAX_URL_CHARS)
     method: str = Field(max_length=10, default="POST")
-    headers: dict[str, str] = _secret_headers("targets")
+    headers: dict[str, str] = secret_headers("targets")
     body: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -242,8 +104,8 @@ class Schedule(SQLModel, table=True):
         NEVER_REUSE_IDS,
     )
 
-    id: int | None = _big_pk()
-    user_id: int = _fk("users.id")
+    id: int | None = big_pk()
+    workspace_id: int = fk("workspaces.id")
     name: str = Field(max_length=MAX_NAME_CHARS)
     status: str = Field(max_length=16, default=ScheduleStatus.active)
     paused_reason: str | None = Field(default=None, max_length=500)
@@ -264,7 +126,7 @@ class Schedule(SQLModel, table=True):
     )
     url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
     method: str | None = Field(default=None, max_length=10)
-    headers: dict[str, str] = _secret_headers("schedules")
+    headers: dict[str, str] = secret_headers("schedules")
     body: str | None = Field(default=None, sa_column=Column(Text))
     timeout_seconds: float = 30.0
     follow_redirects: bool = False
@@ -300,16 +162,16 @@ class Run(SQLModel, table=True):
     __table_args__ = (
         # A firing can never be recorded twice, whatever the number of tickers.
         UniqueConstraint("schedule_id", "scheduled_for", name="uq_runs_schedule_firing"),
-        Index("ix_runs_user_id_desc", "user_id", "id"),
+        Index("ix_runs_workspace_id_desc", "workspace_id", "id"),
         Index("ix_runs_schedule_id_desc", "schedule_id", "id"),
         # Recovery finds unfinished runs whose lease ran out.
         Index("ix_runs_status_lease", "status", "lease_expires_at"),
         NEVER_REUSE_IDS,
     )
 
-    id: int | None = _big_pk()
-    user_id: int = _fk("users.id", index=False)
-    schedule_id: int = _fk("schedules.id", index=False)
+    id: int | None = big_pk()
+    workspace_id: int = fk("workspaces.id", index=False)
+    schedule_id: int = fk("schedules.id", index=False)
     scheduled_for: datetime
     trigger: str = Field(max_length=16, default=RunTrigger.schedule)
     status: str = Field(max_length=16, default=RunStatus.pending)
@@ -343,9 +205,9 @@ class Attempt(SQLModel, table=True):
         NEVER_REUSE_IDS,
     )
 
-    id: int | None = _big_pk()
-    run_id: int = _fk("runs.id", index=False)
-    user_id: int = _fk("users.id")
+    id: int | None = big_pk()
+    run_id: int = fk("runs.id", index=False)
+    workspace_id: int = fk("workspaces.id")
     number: int
     started_at: datetime
     latency_ms: float | None = None
@@ -354,9 +216,9 @@ class Attempt(SQLModel, table=True):
     status_code: int | None = None
     request_method: str = Field(max_length=10)
     request_url: str = Field(max_length=MAX_URL_CHARS)
-    request_headers: dict[str, str] = _json({})
+    request_headers: dict[str, str] = json_column({})
     request_body: str | None = Field(default=None, sa_column=Column(Text))
-    response_headers: dict[str, str] = _json({})
+    response_headers: dict[str, str] = json_column({})
     response_body: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -367,8 +229,8 @@ class NotificationChannel(SQLModel, table=True):
     __tablename__ = "notification_channels"
     __table_args__ = NEVER_REUSE_IDS
 
-    id: int | None = _big_pk()
-    user_id: int = _fk("users.id")
+    id: int | None = big_pk()
+    workspace_id: int = fk("workspaces.id")
     name: str = Field(max_length=MAX_NAME_CHARS)
     kind: str = Field(max_length=16)
     # Encrypted: a Slack-style webhook URL is itself the credential.
@@ -395,16 +257,16 @@ class Alert(SQLModel, table=True):
     __tablename__ = "alerts"
     __table_args__ = (Index("ix_alerts_status_due", "status", "next_attempt_at"), NEVER_REUSE_IDS)
 
-    id: int | None = _big_pk()
-    user_id: int = _fk("users.id", index=False)
-    channel_id: int = _fk("notification_channels.id")
+    id: int | None = big_pk()
+    workspace_id: int = fk("workspaces.id", index=False)
+    channel_id: int = fk("notification_channels.id")
     # No foreign keys: an alert outlives a deleted schedule or a purged run.
     schedule_id: int | None = Field(default=None, sa_type=BigInteger)
     run_id: int | None = Field(default=None, sa_type=BigInteger)
     event: str = Field(max_length=16)
     subject: str = Field(max_length=300)
     text: str = Field(sa_column=Column(Text, nullable=False))
-    details: dict[str, Any] = _json({})
+    details: dict[str, Any] = json_column({})
     status: str = Field(max_length=16, default=AlertStatus.pending)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,1 @@
+"""Workspaces: the permission table, members, invitations and the audit log."""
