@@ -22,6 +22,7 @@ requests go unlimited (see hookboard.services.ratelimit).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -107,6 +108,8 @@ def get_access(
         access = _api_key_access(token, requested, now, reader)
     else:
         raise _unauthorized()
+    client_ip = request.client.host if request.client else None
+    access = replace(access, client_ip=client_ip, user_agent=request.headers.get("user-agent"))
     headers = enforce_rate_limit(access)
     response.headers.update(headers)
     # For error handlers: a route's own errors are new responses, without them.

@@ -63,6 +63,9 @@ class Access:
     api_key_id: int | None = None
     session_id: int | None = None
     email: str | None = None
+    # Where the request came from (after TRUSTED_PROXY_HOPS), for the audit log.
+    client_ip: str | None = None
+    user_agent: str | None = None
 
     @property
     def is_key(self) -> bool:
