@@ -33,6 +33,8 @@ from hookboard.services.errors import Conflict, InvalidInput, NotFound
 from hookboard.services.fields import check_name, check_url_allowed
 from hookboard.services.masking import unmask_url
 from hookboard.services.pagination import Page, decode_cursor, make_page, page_size, valid_id
+from hookboard.services.workspaces import permissions
+from hookboard.services.workspaces.permissions import Access, Action
 
 MAX_CHANNELS_PER_USER = 20
 MAX_EMAIL_CHARS = 320
@@ -70,12 +72,14 @@ def list_channels(
 def create_channel(
     session: Session,
     *,
-    workspace_id: int,
+    access: Access,
     fields: dict[str, Any],
     now: datetime,
     config: ServiceConfig,
     smtp_configured: bool,
 ) -> NotificationChannel:
+    permissions.check(access, Action.manage)
+    workspace_id = access.workspace_id
     fields = {name: value for name, value in fields.items() if value is not None}
     if fields.get("kind") not in tuple(ChannelKind):
         raise InvalidInput("kind", "must be one of webhook, email")
@@ -105,13 +109,15 @@ def create_channel(
 def update_channel(
     session: Session,
     *,
-    workspace_id: int,
+    access: Access,
     channel_id: int,
     changes: dict[str, Any],
     now: datetime,
     config: ServiceConfig,
 ) -> NotificationChannel:
     """A partial edit; the kind is fixed at creation."""
+    permissions.check(access, Action.manage)
+    workspace_id = access.workspace_id
     channel = get_channel(session, workspace_id=workspace_id, channel_id=channel_id)
     if "kind" in changes:
         raise InvalidInput("kind", "cannot be changed; create a new channel")
@@ -133,8 +139,10 @@ def update_channel(
     return channel
 
 
-def delete_channel(session: Session, *, workspace_id: int, channel_id: int) -> None:
+def delete_channel(session: Session, *, access: Access, channel_id: int) -> None:
     """The channel and its queued alerts (ON DELETE CASCADE)."""
+    permissions.check(access, Action.manage)
+    workspace_id = access.workspace_id
     channel = get_channel(session, workspace_id=workspace_id, channel_id=channel_id)
     session.delete(channel)
     session.flush()
@@ -186,9 +194,11 @@ class PreparedTestAlert:
 
 
 def prepare_test_alert(
-    session: Session, *, workspace_id: int, channel_id: int, now: datetime
+    session: Session, *, access: Access, channel_id: int, now: datetime
 ) -> PreparedTestAlert:
     """Read what a test alert needs, then end the read transaction (the send is slow)."""
+    permissions.check(access, Action.manage)
+    workspace_id = access.workspace_id
     channel = get_channel(session, workspace_id=workspace_id, channel_id=channel_id)
     signing = live_secrets(session, workspace_id, now)
     session.commit()

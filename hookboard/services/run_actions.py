@@ -18,6 +18,8 @@ from sqlmodel import Session
 from hookboard.engine.queueing import enqueue_runs
 from hookboard.models import Run, Schedule
 from hookboard.services import crud
+from hookboard.services.workspaces import permissions
+from hookboard.services.workspaces.permissions import Access, Action
 
 log = logging.getLogger("hookboard.runs")
 
@@ -26,11 +28,14 @@ class GoneError(LookupError):
     """The schedule or run was deleted meanwhile."""
 
 
-def trigger_now(engine: Engine, queue: Queue, *, schedule_id: int, lease_grace: timedelta) -> int:
+def trigger_now(
+    engine: Engine, queue: Queue, *, access: Access, schedule_id: int, lease_grace: timedelta
+) -> int:
+    permissions.check(access, Action.write)
     now = datetime.now(UTC)
     with Session(engine) as session:
         schedule = session.get(Schedule, schedule_id)
-        if schedule is None:
+        if schedule is None or schedule.workspace_id != access.workspace_id:
             raise GoneError(f"schedule {schedule_id} no longer exists")
         run = crud.trigger_run(session, schedule=schedule, now=now, lease_until=now + lease_grace)
         session.commit()
@@ -39,11 +44,14 @@ def trigger_now(engine: Engine, queue: Queue, *, schedule_id: int, lease_grace: 
     return run_id
 
 
-def replay(engine: Engine, queue: Queue, *, run_id: int, lease_grace: timedelta) -> int:
+def replay(
+    engine: Engine, queue: Queue, *, access: Access, run_id: int, lease_grace: timedelta
+) -> int:
     """Raises crud.NotReplayableError unless the run failed."""
+    permissions.check(access, Action.write)
     with Session(engine) as session:
         run = session.get(Run, run_id)
-        if run is None:
+        if run is None or run.workspace_id != access.workspace_id:
             raise GoneError(f"run {run_id} no longer exists")
         crud.replay_run(session, run=run, lease_until=datetime.now(UTC) + lease_grace)
         session.commit()

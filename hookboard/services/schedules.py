@@ -36,6 +36,8 @@ from hookboard.services.schedule_rules import (
     check_schedule_scalars,
     plan_next_run,
 )
+from hookboard.services.workspaces import permissions
+from hookboard.services.workspaces.permissions import Access, Action
 
 
 def get_schedule(
@@ -130,13 +132,15 @@ def check_quota(count: int, config: ServiceConfig) -> None:
 def create_schedule(
     session: Session,
     *,
-    workspace_id: int,
+    access: Access,
     fields: dict[str, Any],
     now: datetime,
     config: ServiceConfig,
     paused: bool = False,
 ) -> Schedule:
     """A new schedule from storage fields (`url`, `max_attempts`, ...), planned from now."""
+    permissions.check(access, Action.write)
+    workspace_id = access.workspace_id
     schedule = new_schedule(
         workspace_id=workspace_id,
         fields=fields,
@@ -205,13 +209,15 @@ def edit_schedule(
 def update_schedule(
     session: Session,
     *,
-    workspace_id: int,
+    access: Access,
     schedule_id: int,
     changes: dict[str, Any],
     now: datetime,
     config: ServiceConfig,
 ) -> Schedule:
     """Apply a partial edit (storage field names); replan when the timing changed."""
+    permissions.check(access, Action.write)
+    workspace_id = access.workspace_id
     schedule = get_schedule(
         session, workspace_id=workspace_id, schedule_id=schedule_id, for_update=True
     )
@@ -260,8 +266,10 @@ def _resume(schedule: Schedule, now: datetime) -> None:
 
 
 def pause_schedule(
-    session: Session, *, workspace_id: int, schedule_id: int, now: datetime
+    session: Session, *, access: Access, schedule_id: int, now: datetime
 ) -> Schedule:
+    permissions.check(access, Action.write)
+    workspace_id = access.workspace_id
     schedule = get_schedule(
         session, workspace_id=workspace_id, schedule_id=schedule_id, for_update=True
     )
@@ -274,9 +282,11 @@ def pause_schedule(
 
 
 def resume_schedule(
-    session: Session, *, workspace_id: int, schedule_id: int, now: datetime
+    session: Session, *, access: Access, schedule_id: int, now: datetime
 ) -> Schedule:
     """Active again, its next firing computed from now (missed firings are not made up)."""
+    permissions.check(access, Action.write)
+    workspace_id = access.workspace_id
     schedule = get_schedule(
         session, workspace_id=workspace_id, schedule_id=schedule_id, for_update=True
     )
@@ -288,8 +298,10 @@ def resume_schedule(
     return schedule
 
 
-def delete_schedule(session: Session, *, workspace_id: int, schedule_id: int) -> None:
+def delete_schedule(session: Session, *, access: Access, schedule_id: int) -> None:
     """Delete the schedule; its runs and attempts go with it (ON DELETE CASCADE)."""
+    permissions.check(access, Action.write)
+    workspace_id = access.workspace_id
     get_schedule(session, workspace_id=workspace_id, schedule_id=schedule_id, for_update=True)
     session.exec(
         delete(Schedule).where(Schedule.id == schedule_id, Schedule.workspace_id == workspace_id)

@@ -18,6 +18,8 @@ from hookboard.net.outcome import AttemptOutcome
 from hookboard.services.config import ServiceConfig
 from hookboard.services.errors import InvalidInput
 from hookboard.services.fields import DEFAULT_METHOD, check_request_fields
+from hookboard.services.workspaces import permissions
+from hookboard.services.workspaces.permissions import Access, Action
 
 
 def build_test_request(fields: dict[str, Any], *, config: ServiceConfig) -> OutboundRequest:
@@ -47,12 +49,14 @@ def prepare_test_delivery(
     session: Session,
     fields: dict[str, Any],
     *,
-    workspace_id: int,
+    access: Access,
     config: ServiceConfig,
     now: datetime,
 ) -> tuple[OutboundRequest, list[str]]:
     """The checked test request and the owner's live signing secrets. Ends the read
     transaction, so that no connection is held through the (slow) request."""
+    permissions.check(access, Action.write)
+    workspace_id = access.workspace_id
     request = build_test_request(fields, config=config)
     secrets = live_secrets(session, workspace_id, now)
     session.commit()

@@ -24,6 +24,8 @@ from hookboard.services.fields import (
 )
 from hookboard.services.masking import unmask_headers, unmask_url
 from hookboard.services.pagination import Page, decode_cursor, make_page, page_size, valid_id
+from hookboard.services.workspaces import permissions
+from hookboard.services.workspaces.permissions import Access, Action
 
 # Schedule names shown in a "target in use" conflict and in target listings.
 USED_BY_SHOWN = 20
@@ -103,11 +105,13 @@ def new_target(
 def create_target(
     session: Session,
     *,
-    workspace_id: int,
+    access: Access,
     fields: dict[str, Any],
     now: datetime,
     config: ServiceConfig,
 ) -> Target:
+    permissions.check(access, Action.write)
+    workspace_id = access.workspace_id
     target = new_target(workspace_id=workspace_id, fields=fields, now=now, config=config)
     if _name_taken(session, workspace_id, target.name):
         raise Conflict(f"a target named {target.name!r} already exists", field="name")
@@ -134,13 +138,15 @@ def edit_target(
 def update_target(
     session: Session,
     *,
-    workspace_id: int,
+    access: Access,
     target_id: int,
     changes: dict[str, Any],
     now: datetime,
     config: ServiceConfig,
 ) -> Target:
     """A partial edit; schedules using the target send the new request from their next run."""
+    permissions.check(access, Action.write)
+    workspace_id = access.workspace_id
     target = get_target(session, workspace_id=workspace_id, target_id=target_id)
     with session.no_autoflush:  # the edited name is checked before it is written
         applied = edit_target(target, changes, now=now, config=config)
@@ -189,8 +195,10 @@ def list_targets(
     return make_page(session.exec(query.order_by(Target.id).limit(size + 1)).all(), size, "t")
 
 
-def delete_target(session: Session, *, workspace_id: int, target_id: int) -> None:
+def delete_target(session: Session, *, access: Access, target_id: int) -> None:
     """Refused (409, naming them) while schedules use the target."""
+    permissions.check(access, Action.write)
+    workspace_id = access.workspace_id
     target = get_target(session, workspace_id=workspace_id, target_id=target_id)
     usage = target_usage(session, [target.id])[target.id]
     if usage.count:

@@ -29,8 +29,7 @@ def create_api_key(
     only. Admins and owners, signed in, make keys; a key never does."""
     created = accounts.create_api_key(
         session,
-        workspace_id=caller.workspace_id,
-        created_by_user_id=caller.user_id,
+        access=caller,
         name=body.name,
         scope=body.scope,
     )
@@ -53,5 +52,5 @@ def revoke_api_key(
     caller: AdminCaller,
 ) -> None:
     """Revoke a key: it gets 401 from now on."""
-    if not accounts.revoke_api_key(session, workspace_id=caller.workspace_id, key_id=key_id):
+    if not accounts.revoke_api_key(session, access=caller, key_id=key_id):
         raise not_found("API key")

@@ -54,7 +54,7 @@ def create_channel(
     def produce() -> tuple[int, Any]:
         channel = channels.create_channel(
             session,
-            workspace_id=caller.workspace_id,
+            access=caller,
             fields=body.model_dump(),
             now=utcnow(),
             config=service_config(),
@@ -101,7 +101,7 @@ def update_channel(
 ) -> ChannelPublic:
     channel = channels.update_channel(
         session,
-        workspace_id=caller.workspace_id,
+        access=caller,
         channel_id=channel_id,
         changes=body.to_changes(),
         now=utcnow(),
@@ -114,7 +114,7 @@ def update_channel(
 @router.delete("/{channel_id}", status_code=204, response_class=Response)
 def delete_channel(channel_id: int, session: SessionDep, caller: AdminCaller) -> None:
     """The channel and any of its alerts still waiting to be sent."""
-    channels.delete_channel(session, workspace_id=caller.workspace_id, channel_id=channel_id)
+    channels.delete_channel(session, access=caller, channel_id=channel_id)
     session.commit()
 
 
@@ -125,7 +125,7 @@ async def test_channel(channel_id: int, session: SessionDep, caller: AdminCaller
     alert = await run_in_threadpool(
         channels.prepare_test_alert,
         session,
-        workspace_id=caller.workspace_id,
+        access=caller,
         channel_id=channel_id,
         now=datetime.now(UTC),
     )

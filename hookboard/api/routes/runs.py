@@ -111,6 +111,7 @@ def replay_run(run_id: int, session: SessionDep, caller: WriteCaller) -> ReplayR
         run_actions.replay(
             session.get_bind(),
             delivery_queue(get_redis(), settings.queue_name),
+            access=caller,
             run_id=run_id,
             lease_grace=timedelta(seconds=settings.lease_grace_seconds),
         )

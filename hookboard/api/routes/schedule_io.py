@@ -70,7 +70,7 @@ def import_schedules(
     and nothing is written. Schedules absent from the document are not touched."""
     report = schedule_io.run_import(
         session,
-        workspace_id=caller.workspace_id,
+        access=caller,
         document=document,
         dry_run=dry_run,
         now=utcnow(),

@@ -68,7 +68,7 @@ def create_schedule(
     def produce() -> tuple[int, Any]:
         schedule = service.create_schedule(
             session,
-            workspace_id=caller.workspace_id,
+            access=caller,
             fields=body.to_fields(),
             now=utcnow(),
             config=service_config(),
@@ -121,7 +121,7 @@ def update_schedule(
     """Change only the fields given; next_run_at is recomputed when the timing changes."""
     schedule = service.update_schedule(
         session,
-        workspace_id=caller.workspace_id,
+        access=caller,
         schedule_id=schedule_id,
         changes=body.to_changes(),
         now=utcnow(),
@@ -135,16 +135,14 @@ def update_schedule(
 @router.delete("/{schedule_id}", status_code=204, response_class=Response)
 def delete_schedule(schedule_id: int, session: SessionDep, caller: WriteCaller) -> None:
     """The schedule and its runs and attempts."""
-    service.delete_schedule(session, workspace_id=caller.workspace_id, schedule_id=schedule_id)
+    service.delete_schedule(session, access=caller, schedule_id=schedule_id)
     session.commit()
     wake()
 
 
 @router.post("/{schedule_id}/pause", response_model=SchedulePublic)
 def pause_schedule(schedule_id: int, session: SessionDep, caller: WriteCaller) -> SchedulePublic:
-    schedule = service.pause_schedule(
-        session, workspace_id=caller.workspace_id, schedule_id=schedule_id, now=utcnow()
-    )
+    schedule = service.pause_schedule(session, access=caller, schedule_id=schedule_id, now=utcnow())
     session.commit()
     wake()
     return _public(session, schedule)
@@ -154,7 +152,7 @@ def pause_schedule(schedule_id: int, session: SessionDep, caller: WriteCaller) -
 def resume_schedule(schedule_id: int, session: SessionDep, caller: WriteCaller) -> SchedulePublic:
     """Active again; the next firing is computed from now (missed ones are not made up)."""
     schedule = service.resume_schedule(
-        session, workspace_id=caller.workspace_id, schedule_id=schedule_id, now=utcnow()
+        session, access=caller, schedule_id=schedule_id, now=utcnow()
     )
     session.commit()
     wake()
@@ -171,7 +169,6 @@ def trigger_schedule(
 ) -> Any:
     """Run now, whatever the schedule's status: one run, delivered like any other."""
     service.get_schedule(session, workspace_id=caller.workspace_id, schedule_id=schedule_id)
-    user_id = caller.workspace_id
     # End this transaction first: on SQLite it holds the write lock the trigger needs.
     session.commit()
     settings = get_settings()
@@ -181,6 +178,7 @@ def trigger_schedule(
             run_id = run_actions.trigger_now(
                 session.get_bind(),
                 delivery_queue(get_redis(), settings.queue_name),
+                access=caller,
                 schedule_id=schedule_id,
                 lease_grace=timedelta(seconds=settings.lease_grace_seconds),
             )
@@ -192,7 +190,7 @@ def trigger_schedule(
         caller=caller,
         key=idempotency_key,
         request=request,
-        payload=lambda: {"schedule_id": schedule_id, "user_id": user_id},
+        payload=lambda: {"schedule_id": schedule_id},
         produce=produce,
     )
 

@@ -46,5 +46,5 @@ def rotate_signing_secret(
 ) -> SigningSecretPublic:
     """A new secret; the old one keeps signing for SIGNING_SECRET_GRACE_HOURS."""
     response.headers["Cache-Control"] = "no-store"
-    rotated = accounts.rotate_signing_secret(session, workspace_id=caller.workspace_id)
+    rotated = accounts.rotate_signing_secret(session, access=caller)
     return _public(rotated, caller)

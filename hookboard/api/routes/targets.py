@@ -55,7 +55,7 @@ async def test_delivery(body: TargetTest, session: SessionDep, caller: WriteCall
         service.prepare_test_delivery,
         session,
         fields,
-        workspace_id=caller.workspace_id,
+        access=caller,
         config=config,
         now=now,
     )
@@ -81,7 +81,7 @@ def create_target(
     def produce() -> tuple[int, Any]:
         target = service.create_target(
             session,
-            workspace_id=caller.workspace_id,
+            access=caller,
             fields=body.model_dump(),
             now=utcnow(),
             config=service_config(),
@@ -129,7 +129,7 @@ def update_target(
     """Schedules using the target send the new request from their next run on."""
     target = service.update_target(
         session,
-        workspace_id=caller.workspace_id,
+        access=caller,
         target_id=target_id,
         changes=body.to_changes(),
         now=utcnow(),
@@ -142,5 +142,5 @@ def update_target(
 @router.delete("/{target_id}", status_code=204, response_class=Response)
 def delete_target(target_id: int, session: SessionDep, caller: WriteCaller) -> None:
     """409 `target_in_use`, naming the schedules, while any schedule uses it."""
-    service.delete_target(session, workspace_id=caller.workspace_id, target_id=target_id)
+    service.delete_target(session, access=caller, target_id=target_id)
     session.commit()

@@ -10,6 +10,8 @@ from sqlmodel import Session, col, select
 from hookboard.domain.tokens import new_api_key
 from hookboard.models import ApiKey, User
 from hookboard.services.accounts.rules import API_KEY_SCOPES, clean_api_key_name, now_or_utc
+from hookboard.services.workspaces import permissions
+from hookboard.services.workspaces.permissions import Access, Action
 
 
 @dataclass(frozen=True)
@@ -21,14 +23,15 @@ class CreatedApiKey:
 def create_api_key(
     session: Session,
     *,
-    workspace_id: int,
-    created_by_user_id: int | None,
+    access: Access,
     name: str,
     scope: str,
     now: datetime | None = None,
 ) -> CreatedApiKey:
     """A new key of the workspace, acting as a viewer ("read") or an editor
     ("write"); only a person with the admin role reaches this (the permission table)."""
+    permissions.check(access, Action.manage)
+    workspace_id = access.workspace_id
     if scope not in API_KEY_SCOPES:
         raise ValueError(f"scope must be one of {', '.join(API_KEY_SCOPES)}")
     name = clean_api_key_name(name)
@@ -39,7 +42,7 @@ def create_api_key(
         prefix=issued.display_prefix,
         key_hash=issued.token_hash,
         scope=scope,
-        created_by_user_id=created_by_user_id,
+        created_by_user_id=access.user_id,
         created_at=now_or_utc(now),
     )
     session.add(api_key)
@@ -61,9 +64,11 @@ def list_api_keys(session: Session, *, workspace_id: int) -> list[tuple[ApiKey, 
 
 
 def revoke_api_key(
-    session: Session, *, workspace_id: int, key_id: int, now: datetime | None = None
+    session: Session, *, access: Access, key_id: int, now: datetime | None = None
 ) -> bool:
     """False when no such live key belongs to this workspace (another's key included)."""
+    permissions.check(access, Action.manage)
+    workspace_id = access.workspace_id
     api_key = session.exec(
         select(ApiKey).where(
             ApiKey.id == key_id,

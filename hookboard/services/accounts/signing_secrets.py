@@ -11,6 +11,8 @@ from hookboard.core.secrets import live_secret_rows
 from hookboard.domain.signing import generate_secret
 from hookboard.models import SigningSecret, Workspace
 from hookboard.services.accounts.rules import now_or_utc
+from hookboard.services.workspaces import permissions
+from hookboard.services.workspaces.permissions import Access, Action
 from hookboard.settings import Settings, get_settings
 
 # Enough of a rotated secret to recognise it, far too little to use it.
@@ -55,11 +57,13 @@ def get_signing_secrets(
 def rotate_signing_secret(
     session: Session,
     *,
-    workspace_id: int,
+    access: Access,
     now: datetime | None = None,
     settings: Settings | None = None,
 ) -> SigningSecrets:
     """A new current secret; the old one keeps signing for SIGNING_SECRET_GRACE_HOURS."""
+    permissions.check(access, Action.manage)
+    workspace_id = access.workspace_id
     settings = settings or get_settings()
     now = now_or_utc(now)
     _lock_workspace(session, workspace_id)

@@ -35,6 +35,9 @@ from hookboard.services.transfer.document import (
     aware,
     parse_document,
 )
+from hookboard.services.workspaces import permissions
+from hookboard.services.workspaces.permissions import Access
+from hookboard.services.workspaces.permissions import Action as Right
 
 Action = Literal["create", "update", "unchanged"]
 
@@ -60,7 +63,7 @@ class ImportReport:
 def run_import(
     session: Session,
     *,
-    workspace_id: int,
+    access: Access,
     document: Any,
     dry_run: bool,
     now: datetime,
@@ -71,6 +74,8 @@ def run_import(
 
     Ends whatever transaction `session` had open. Raises InvalidInput (field
     like "schedules.3.request.url") or Conflict."""
+    permissions.check(access, Right.write)
+    workspace_id = access.workspace_id
     parsed = parse_document(document)
     _refuse_duplicate_names("targets", [item.name for item in parsed.targets])
     _refuse_duplicate_names("schedules", [item.name for item in parsed.schedules])
