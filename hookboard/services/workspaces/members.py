@@ -73,8 +73,9 @@ def change_role(
     membership, email = _member(session, workspace.id, user_id)
     old_role = Role(membership.role)
     if new_role == old_role:
-        session.rollback()
-        return _info(membership, email)
+        unchanged = _info(membership, email)
+        session.rollback()  # ends the lock; nothing to write
+        return unchanged
     check_may_grant(access, new_role)
     if old_role == Role.owner:
         permissions.check(access, Action.own)
@@ -185,7 +186,9 @@ def _keep_an_owner(session: Session, workspace_id: int, what: str) -> None:
         )
 
 
-def _drop(session: Session, access: Access, membership: Membership, action: str, now) -> None:
+def _drop(
+    session: Session, access: Access, membership: Membership, action: str, now: datetime
+) -> None:
     """Delete the membership and revoke the keys its user made in the workspace."""
     keys = ApiKey.__table__
     session.execute(
