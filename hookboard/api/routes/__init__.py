@@ -3,6 +3,7 @@
 from hookboard.api.routes import (
     account,
     api_keys,
+    audit,
     auth,
     runs,
     schedules,
@@ -26,5 +27,6 @@ def v1_routers():
             schedules,
             targets,
             runs,
+            audit,
         )
     ]
