@@ -6,9 +6,11 @@ it as JSON lines."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pyotp
 import pytest
 from sqlalchemy import Engine, insert, text
 from sqlmodel import Session, select
@@ -306,6 +308,40 @@ def test_logins_and_password_changes_are_recorded_in_the_personal_workspace(clie
     with Session(api_engine) as session:
         logged = session.exec(select(AuditEvent.actor_email)).all()
     assert "nobody@example.com" not in logged
+
+
+def test_a_login_with_a_code_is_recorded_once_the_code_is_right(client):
+    signup = client.post(
+        "/auth/signup", json={"email": "erin@example.com", "password": "pw-s3cret-1"}
+    )
+    auth = {"Authorization": f"Bearer {signup.json()['token']}", **FROM_CLIENT}
+    setup = client.post("/auth/totp/setup", headers=auth)
+    assert setup.status_code == 200, setup.text
+    if time.time() % 30 > 24:  # codes taken well inside their 30 s step
+        time.sleep(30 - time.time() % 30 + 0.1)
+    app = pyotp.TOTP(setup.json()["secret"])
+    confirm = client.post(
+        "/auth/totp/confirm", json={"code": app.at(time.time() - 30)}, headers=auth
+    )
+    assert confirm.status_code == 200, confirm.text
+
+    def start() -> str:
+        body = {"email": "erin@example.com", "password": "pw-s3cret-1"}
+        response = client.post("/auth/login", json=body, headers=FROM_CLIENT)
+        assert response.json()["error"]["code"] == "totp_required", response.text
+        return response.json()["challenge"]
+
+    # The right password alone is no login yet: nothing is recorded.
+    challenge = start()
+    assert events(client, auth, action="auth.") == []
+    wrong = {"challenge": challenge, "code": "000000"}
+    assert client.post("/auth/login/totp", json=wrong, headers=FROM_CLIENT).status_code == 401
+    right = {"challenge": challenge, "code": app.now()}
+    assert client.post("/auth/login/totp", json=right, headers=FROM_CLIENT).status_code == 200
+
+    found = events(client, auth, action="auth.")
+    assert [e["action"] for e in found] == ["auth.login", "auth.login_failed"]
+    assert all((e["ip"], e["actor"]["email"]) == (CLIENT_IP, "erin@example.com") for e in found)
 
 
 # --------------------------------------------------------------------------- reading
