@@ -421,6 +421,9 @@ def test_filters_pages_and_export(client, api_engine, alice):
         ({"action": "a" * 49}, "action"),
         ({"object_id": "x" * 65}, "object_id"),
         ({"limit": "0"}, "limit"),
+        ({"since": "0001-01-01T00:00:00+14:00"}, "since"),
+        ({"actor_email": "a\x00@example.com"}, "actor_email"),
+        ({"object_id": "7\x00"}, "object_id"),
     ],
 )
 def test_bad_filters_are_a_422_naming_the_field(client, alice, params, field):
