@@ -404,6 +404,9 @@ def test_filters_pages_and_export(client, api_engine, alice):
     lines = [json.loads(line) for line in export.text.splitlines()]
     assert [int(line["object_id"]) for line in lines] == [11, 10, 8, 7, 5, 4, 2, 1]
     assert set(lines[0]) >= {"id", "at", "actor", "action", "changes", "ip", "user_agent"}
+    assert datetime.fromisoformat(lines[0]["at"]) == start + timedelta(minutes=11)
+    assert lines[0]["actor"] == {"type": "user", "id": 7, "email": "seed@example.com"}
+    assert lines[0]["changes"] == {"n": [None, 11]}
 
 
 @pytest.mark.parametrize(
