@@ -164,6 +164,14 @@ def test_a_schedules_life_is_recorded_with_who_where_and_masked_changes(client, 
     assert found[2]["changes"]["status"] == ["paused", "active"]
     assert found[1]["changes"]["run_id"] == [None, trigger.json()["run_id"]]
     assert found[0]["changes"]["name"] == ["ping", None]
+    # Pausing by an edit of `paused` alone is a pause too.
+    again = create_schedule(client, auth, name="again")
+    toggled = client.patch(f"/schedules/{again['id']}", json={"paused": True}, headers=auth)
+    assert toggled.status_code == 200, toggled.text
+    assert [e["action"] for e in events(client, auth, object_id=str(again["id"]))] == [
+        "schedule.pause",
+        "schedule.create",
+    ]
     export = client.get("/audit-events/export", headers=auth).text
     for secret in ("s3cret", SECRET_BEFORE, SECRET_AFTER):
         assert secret not in json.dumps(found) and secret not in export
