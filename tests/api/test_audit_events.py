@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from hookboard.domain.tokens import new_api_key, new_session_token
 from hookboard.models import ApiKey, AuditEvent, AuthSession, Membership, Run, Schedule, User
 from hookboard.services import crud
+from hookboard.services.audit.reading import EXPORT_BATCH
 
 API_SETTINGS = {"TRUSTED_PROXY_HOPS": "1"}
 # bcrypt of "correct horse battery" (cost 4): for users who never log in here.
@@ -415,6 +416,18 @@ def test_filters_pages_and_export(client, api_engine, alice):
     assert datetime.fromisoformat(lines[0]["at"]) == start + timedelta(minutes=11)
     assert lines[0]["actor"] == {"type": "user", "id": 7, "email": "seed@example.com"}
     assert lines[0]["changes"] == {"n": [None, 11]}
+
+
+def test_the_export_walks_every_batch_once(client, api_engine, alice):
+    user_id, auth = alice
+    count = 2 * EXPORT_BATCH + 3
+    seed(
+        api_engine, personal_workspace(api_engine, user_id), count, datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    with client.stream("GET", "/audit-events/export", headers=auth) as response:
+        assert response.status_code == 200
+        ids = [json.loads(line)["id"] for line in response.iter_lines() if line]
+    assert len(ids) == count and ids == sorted(set(ids), reverse=True)
 
 
 @pytest.mark.parametrize(
