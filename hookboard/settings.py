@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     port: int = Field(3000, ge=1, le=65535, description="Web port: dashboard and API.")
 
     retention_days: float = Field(7, gt=0, description="Runs and attempts older than this go.")
+    audit_retention_days: float = Field(
+        365, gt=0, description="Audit log events older than this go."
+    )
     allow_private_targets: bool = Field(False, description="Allow every private address.")
     private_target_allowlist: str = Field(
         "", description="Comma-separated hosts or CIDRs (optional :port) allowed although private."
@@ -89,6 +92,18 @@ class Settings(BaseSettings):
         ge=0,
         le=10_485_760,
         description="Largest request body a schedule, target or test delivery may send.",
+    )
+    max_workspaces_per_user: int = Field(
+        20, ge=1, description="Workspaces one user may belong to; creating or joining more is 409."
+    )
+    max_members_per_workspace: int = Field(
+        100, ge=1, description="Members one workspace may have; inviting or joining more is 409."
+    )
+    max_open_invitations_per_workspace: int = Field(
+        50, ge=1, description="Unexpired invitations one workspace may hold; more is a 409."
+    )
+    invitation_ttl_hours: float = Field(
+        72, gt=0, le=24 * 90, description="How long an invitation's link can be accepted."
     )
     session_ttl_hours: float = Field(
         24 * 14, gt=0, description="Lifetime of a login session token (dashboard or API)."

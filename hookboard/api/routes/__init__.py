@@ -3,13 +3,16 @@
 from hookboard.api.routes import (
     account,
     api_keys,
+    audit,
     auth,
+    invitations,
     runs,
     schedules,
     sessions,
     signing_secret,
     targets,
     two_factor,
+    workspaces,
 )
 
 
@@ -26,5 +29,8 @@ def v1_routers():
             schedules,
             targets,
             runs,
+            workspaces,
+            invitations,
+            audit,
         )
     ]
