@@ -100,10 +100,11 @@ RULES: dict[tuple[str, str], Role | str] = {
     # workspaces, members, invitations (branch ws-workspaces)
     ("GET", "/workspaces"): PERSON,
     ("POST", "/workspaces"): PERSON,
-    ("GET", "/workspaces/{id}"): VIEWER,
+    # Any member, but signed in: a key never reaches the workspace or its members.
+    ("GET", "/workspaces/{id}"): PERSON,
     ("PATCH", "/workspaces/{id}"): OWNER,
     ("DELETE", "/workspaces/{id}"): OWNER,
-    ("GET", "/workspaces/{id}/members"): VIEWER,
+    ("GET", "/workspaces/{id}/members"): PERSON,
     ("PATCH", "/workspaces/{id}/members/{user_id}"): ADMIN,
     ("DELETE", "/workspaces/{id}/members/{user_id}"): ADMIN,
     ("POST", "/workspaces/{id}/leave"): PERSON,
@@ -229,7 +230,7 @@ def body_for(method: str, path: str) -> dict | None:
         "/schedules/{schedule_id}": {"timeout_seconds": 10},
         "/targets": {"name": _unique("t"), "url": url},
         "/targets/{target_id}": {"method": "POST"},
-        "/notification-channels": {"name": _unique("c"), "kind": "email", "email": "a@example.com"},
+        "/notification-channels": {"name": _unique("c"), "kind": "webhook", "url": url},
         "/notification-channels/{channel_id}": {"enabled": True},
         "/api-keys": {"name": _unique("k"), "scope": "read"},
         "/workspaces": {"name": _unique("w")},
