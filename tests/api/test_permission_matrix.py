@@ -365,6 +365,22 @@ def test_permission(case: Case, world, http):
         assert response.status_code == int(expected), said
         if expected == "404":
             assert response.json()["error"]["code"] == "not_found", said
+            headers = _credentials(case, engine, w)
+            missing = _as_for_a_missing_id(case, http, path, body, headers)
+            assert (missing.status_code, missing.json()) == (404, response.json()), said
+
+
+MISSING_ID = "9000000000"  # no row and no workspace has it
+
+
+def _as_for_a_missing_id(case: Case, http: httpx.Client, path: str, body, headers):
+    """The same request naming a workspace or ids that do not exist: an outsider's
+    answer must not differ from it by a byte of its body."""
+    if case.caller == "outsider_ids" or case.path.startswith("/workspaces/{id}"):
+        path = _PARAMETER.sub(MISSING_ID, case.path)
+    if case.caller != "outsider_ids":
+        headers = {**headers, WORKSPACE_HEADER: MISSING_ID}
+    return http.request(case.method, V1 + path, json=body, headers=headers)
 
 
 @pytest.mark.parametrize(
