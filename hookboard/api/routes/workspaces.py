@@ -39,7 +39,8 @@ UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The member's user id.
 
 @router.get("", response_model=WorkspaceList)
 def list_workspaces(session: SessionDep, caller: PersonCaller) -> WorkspaceList:
-    """Every workspace you belong to, with your role in each, oldest first."""
+    """Every workspace you belong to, with your role in each: your personal one
+    first, then the oldest first."""
     found = workspaces.list_workspaces(session, user_id=caller.user_id)
     return WorkspaceList(items=[WorkspacePublic.of(summary) for summary in found])
 

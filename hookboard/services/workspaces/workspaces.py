@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from hookboard.models import Membership, Workspace
@@ -92,12 +92,13 @@ def check_workspace_quota(session: Session, user_id: int, settings: Settings) ->
 
 
 def list_workspaces(session: Session, *, user_id: int) -> list[WorkspaceSummary]:
-    """The user's live workspaces, oldest first (the personal one among them)."""
+    """The user's live workspaces: their personal one first, then the oldest first."""
+    own_first = case((Workspace.personal_for_user_id == user_id, 0), else_=1)
     rows = session.exec(
         select(Workspace, Membership.role)
         .join(Membership, Membership.workspace_id == Workspace.id)
         .where(Membership.user_id == user_id, col(Workspace.deleted_at).is_(None))
-        .order_by(col(Workspace.id))
+        .order_by(own_first, col(Workspace.id))
     ).all()
     return [summary_of(workspace, role) for workspace, role in rows]
 
