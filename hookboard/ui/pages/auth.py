@@ -33,7 +33,7 @@ class CredentialsState(AuthState):
     @rx.event
     def skip_if_signed_in(self):
         self.error, self.needs_code, self._challenge = "", False, ""
-        if self._user_id() is not None:
+        if self._access() is not None:
             return rx.redirect(self._next())
 
     def _fail(self, message: str, field_name: str = ""):

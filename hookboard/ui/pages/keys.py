@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from hookboard.services import accounts
+from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page
@@ -23,15 +24,15 @@ class KeysState(AuthState):
 
     @rx.event
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
-        self._refresh(user_id)
+        self._refresh(access)
         return None
 
-    def _refresh(self, user_id: int) -> None:
+    def _refresh(self, access: Access) -> None:
         with services.db() as session:
-            keys = accounts.list_api_keys(session, user_id=user_id)
+            keys = accounts.list_api_keys(session, workspace_id=access.workspace_id)
         now = services.now()
         self.keys = [
             {
@@ -61,19 +62,19 @@ class KeysState(AuthState):
 
     @rx.event
     def create(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         try:
             with services.db() as session:
                 created = accounts.create_api_key(
-                    session, user_id=user_id, name=self.new_name, scope=self.new_scope
+                    session, access=access, name=self.new_name, scope=self.new_scope
                 )
         except accounts.InvalidInputError as error:
             self.name_error = str(error)
             return rx.toast.error(f"Not created: {self.name_error}")
         self.created_key = created.key
-        self._refresh(user_id)
+        self._refresh(access)
         return rx.toast.success(f"API key {created.api_key.name!r} created")
 
     @rx.event
@@ -82,14 +83,14 @@ class KeysState(AuthState):
 
     @rx.event
     def revoke(self, key_id: str):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         with services.db() as session:
             revoked = accounts.revoke_api_key(
-                session, user_id=user_id, key_id=id_of(key_id, "API key")
+                session, access=access, key_id=id_of(key_id, "API key")
             )
-        self._refresh(user_id)
+        self._refresh(access)
         if not revoked:
             return rx.toast.error("That key was already revoked")
         return rx.toast.success("API key revoked")

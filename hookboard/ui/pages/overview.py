@@ -24,14 +24,14 @@ class OverviewState(AuthState):
 
     @rx.event
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         now = services.now()
         with services.db() as session:
-            figures = queries.overview(session, user_id=user_id, now=now)
-            self.chart = queries.runs_per_hour(session, user_id=user_id, now=now)
-            failures = queries.latest_failures(session, user_id=user_id)
+            figures = queries.overview(session, workspace_id=access.workspace_id, now=now)
+            self.chart = queries.runs_per_hour(session, workspace_id=access.workspace_id, now=now)
+            failures = queries.latest_failures(session, workspace_id=access.workspace_id)
         self.active_schedules = str(figures.active_schedules)
         self.runs_24h = f"{figures.runs_24h:,}"
         self.success_rate = fmt.percentage(figures.success_rate)

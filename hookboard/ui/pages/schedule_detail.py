@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from hookboard import services as service
+from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, schedule_actions, services
 from hookboard.ui.components.layout import page
@@ -34,33 +35,37 @@ class ScheduleDetailState(AuthState):
 
     @rx.event
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         try:
-            self._load(user_id, self._schedule_ref())
+            self._load(access, self._schedule_ref())
         except (ValueError, IndexError, service.NotFound):
             return [rx.redirect(routes.SCHEDULES), rx.toast.error("Schedule not found")]
         return None
 
-    def _load(self, user_id: int, schedule_id: int) -> None:
+    def _load(self, access: Access, schedule_id: int) -> None:
         now = services.now()
         with services.db() as session:
-            schedule = service.get_schedule(session, user_id=user_id, schedule_id=schedule_id)
+            schedule = service.get_schedule(
+                session, workspace_id=access.workspace_id, schedule_id=schedule_id
+            )
             target = (
-                service.get_target(session, user_id=user_id, target_id=schedule.target_id)
+                service.get_target(
+                    session, workspace_id=access.workspace_id, target_id=schedule.target_id
+                )
                 if schedule.target_id
                 else None
             )
             stats = service.schedule_stats(
                 session,
-                user_id=user_id,
+                workspace_id=access.workspace_id,
                 schedule_id=schedule_id,
                 window=timedelta(hours=24),
                 now=now,
             )
             latest = service.list_runs(
-                session, user_id=user_id, schedule_id=schedule_id, limit=CHART_RUNS
+                session, workspace_id=access.workspace_id, schedule_id=schedule_id, limit=CHART_RUNS
             ).items
         names = {schedule.id: schedule.name}
         self.info = {
@@ -87,17 +92,17 @@ class ScheduleDetailState(AuthState):
         self.runs = [run_row(run, names, now) for run in latest[:LISTED_RUNS]]
 
     def _act(self, action, done):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         schedule_id = int(self.info.get("id", 0))
         try:
-            result = action(user_id, schedule_id)
+            result = action(access, schedule_id)
         except service.ServiceError as error:
             return rx.toast.error(schedule_actions.error_message(error))
         if action is schedule_actions.delete:
             return [rx.redirect(routes.SCHEDULES), rx.toast.success(done(result))]
-        self._load(user_id, schedule_id)
+        self._load(access, schedule_id)
         return rx.toast.success(done(result))
 
     @rx.event

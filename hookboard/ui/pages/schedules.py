@@ -9,6 +9,7 @@ import reflex as rx
 
 from hookboard import services as service
 from hookboard.services import dashboard as queries
+from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, schedule_actions, services
 from hookboard.ui.components.layout import page
@@ -27,7 +28,7 @@ from hookboard.ui.state import AuthState
 PAGE_SIZE = 100
 
 
-def schedule_rows(session, user_id: int, schedules, now) -> list[dict[str, Any]]:
+def schedule_rows(session, schedules, now) -> list[dict[str, Any]]:
     ids = [schedule.id for schedule in schedules]
     last = service.last_runs(session, ids)
     history = queries.recent_statuses(session, schedule_ids=ids)
@@ -62,35 +63,39 @@ class ScheduleListState(AuthState):
 
     @rx.event
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
-        self._fetch(user_id, cursor=None)
+        self._fetch(access, cursor=None)
         self.loaded = True
 
-    def _fetch(self, user_id: int, cursor: str | None):
+    def _fetch(self, access: Access, cursor: str | None):
         with services.db() as session:
-            found = service.list_schedules(session, user_id=user_id, limit=PAGE_SIZE, cursor=cursor)
-            rows = schedule_rows(session, user_id, found.items, services.now())
+            found = service.list_schedules(
+                session, workspace_id=access.workspace_id, limit=PAGE_SIZE, cursor=cursor
+            )
+            rows = schedule_rows(session, found.items, services.now())
         self.rows = rows if cursor is None else [*self.rows, *rows]
         self.next_cursor = found.next_cursor or ""
 
     @rx.event
     def load_more(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
-        self._fetch(user_id, cursor=self.next_cursor or None)
+        self._fetch(access, cursor=self.next_cursor or None)
 
-    def _act(self, action: Callable[[int, int], Any], schedule_id: int, done: Callable[[Any], str]):
-        user_id = self._user_id()
-        if user_id is None:
+    def _act(
+        self, action: Callable[[Access, int], Any], schedule_id: int, done: Callable[[Any], str]
+    ):
+        access = self._access()
+        if access is None:
             return self._to_login()
         try:
-            result = action(user_id, id_of(schedule_id, "schedule"))
+            result = action(access, id_of(schedule_id, "schedule"))
         except service.ServiceError as error:
             return rx.toast.error(schedule_actions.error_message(error))
-        self._fetch(user_id, cursor=None)
+        self._fetch(access, cursor=None)
         return rx.toast.success(done(result))
 
     @rx.event

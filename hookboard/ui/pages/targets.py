@@ -9,6 +9,7 @@ import reflex as rx
 from hookboard import services as service
 from hookboard.core.redaction import redact_headers
 from hookboard.domain.limits import HTTP_METHODS
+from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page
 from hookboard.ui.components.widgets import confirm, dialog_form_actions, empty_state, field
@@ -46,16 +47,18 @@ class TargetsState(AuthState):
 
     @rx.event
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
-        self._refresh(user_id)
+        self._refresh(access)
         self.loaded = True
         return None
 
-    def _refresh(self, user_id: int) -> None:
+    def _refresh(self, access: Access) -> None:
         with services.db() as session:
-            found = service.list_targets(session, user_id=user_id, limit=service.MAX_PAGE_SIZE)
+            found = service.list_targets(
+                session, workspace_id=access.workspace_id, limit=service.MAX_PAGE_SIZE
+            )
             usage = service.target_usage(session, [t.id for t in found.items])
         self.targets = [
             {
@@ -98,8 +101,8 @@ class TargetsState(AuthState):
 
     @rx.event
     def save(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         try:
             fields = {
@@ -109,7 +112,7 @@ class TargetsState(AuthState):
                 "headers": parse_header_lines(self.form["headers"]),
                 "body": self.form["body"] or None,
             }
-            self._write(user_id, fields)
+            self._write(access, fields)
         except service.ServiceError as error:  # NotFound too: a target not (or no longer) theirs
             if getattr(error, "field", None) in self.errors:
                 self.errors[error.field] = error.message
@@ -117,15 +120,15 @@ class TargetsState(AuthState):
         saved = self.form["name"]
         # Header values may be secrets: the form forgets them once saved.
         self.form, self.dialog_open = dict(EMPTY_FORM), False
-        self._refresh(user_id)
+        self._refresh(access)
         return rx.toast.success(f"Target {saved!r} saved")
 
-    def _write(self, user_id: int, fields: dict[str, Any]) -> None:
+    def _write(self, access: Access, fields: dict[str, Any]) -> None:
         with services.db() as session:
             if self.editing:
                 service.update_target(
                     session,
-                    user_id=user_id,
+                    access=access,
                     target_id=self.editing,
                     changes=fields,
                     now=services.now(),
@@ -134,7 +137,7 @@ class TargetsState(AuthState):
             else:
                 service.create_target(
                     session,
-                    user_id=user_id,
+                    access=access,
                     fields=fields,
                     now=services.now(),
                     config=services.config(),
@@ -143,18 +146,16 @@ class TargetsState(AuthState):
 
     @rx.event
     def delete(self, target_id: int):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         try:
             with services.db() as session:
-                service.delete_target(
-                    session, user_id=user_id, target_id=id_of(target_id, "target")
-                )
+                service.delete_target(session, access=access, target_id=id_of(target_id, "target"))
                 session.commit()
         except (service.NotFound, service.Conflict) as error:
             return rx.toast.error(str(error))
-        self._refresh(user_id)
+        self._refresh(access)
         return rx.toast.success("Target deleted")
 
 
