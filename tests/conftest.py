@@ -17,6 +17,7 @@ from hookboard.core.db import make_engine
 from hookboard.core.migrate import upgrade_to_head
 from tests.support.databases import (
     empty_all_tables,
+    offset_workspace_ids,
     postgres_admin_url,
     postgres_unavailable_reason,
     temporary_postgres_database,
@@ -62,6 +63,7 @@ def redis(redis_url) -> Iterator[Redis]:
 def sqlite_url(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'hookboard.db'}"
     upgrade_to_head(url)
+    offset_workspace_ids(url)
     return url
 
 
@@ -75,6 +77,7 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(f"PostgreSQL tests skipped: {reason}")
     with temporary_postgres_database(admin_url) as url:
         upgrade_to_head(url)
+        offset_workspace_ids(url)
         yield url
 
 

@@ -18,9 +18,9 @@ from rq import Queue
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from hookboard.domain.signing import generate_secret
 from hookboard.domain.tokens import new_api_key, new_session_token
-from hookboard.models import ApiKey, Attempt, AuthSession, Run, SigningSecret, User
+from hookboard.models import ApiKey, Attempt, AuthSession, Run, User
+from hookboard.services import crud
 from tests.support.api_server import serve_api
 from tests.support.databases import empty_all_tables
 
@@ -34,32 +34,34 @@ def now() -> datetime:
 
 
 def new_user(engine: Engine, email: str) -> tuple[int, dict[str, str]]:
-    """(user id, bearer headers) of a fresh user with a signing secret."""
+    """(personal workspace id, bearer headers) of a fresh user."""
     issued = new_session_token()
     with Session(engine) as session:
         user = User(email=email, password_hash=PASSWORD_HASH)
         session.add(user)
         session.flush()
-        session.add(SigningSecret(user_id=user.id, secret=generate_secret()))
+        workspace = crud.create_workspace(
+            session, name="Personal", owner_id=user.id, personal=True
+        )
         session.add(
             AuthSession(
                 user_id=user.id, token_hash=issued.token_hash, expires_at=now() + timedelta(days=1)
             )
         )
         session.commit()
-        return user.id, {"Authorization": f"Bearer {issued.token}"}
+        return workspace.id, {"Authorization": f"Bearer {issued.token}"}
 
 
 def headers_for(engine: Engine, email: str) -> dict[str, str]:
     return new_user(engine, email)[1]
 
 
-def api_key_headers(engine: Engine, user_id: int, scope: str) -> dict[str, str]:
+def api_key_headers(engine: Engine, workspace_id: int, scope: str) -> dict[str, str]:
     issued = new_api_key()
     with Session(engine) as session:
         session.add(
             ApiKey(
-                user_id=user_id,
+                workspace_id=workspace_id,
                 name=f"{scope} key",
                 prefix=issued.display_prefix,
                 key_hash=issued.token_hash,
@@ -98,7 +100,7 @@ def create_target(client: httpx.Client, auth: dict, **overrides) -> dict:
 def add_run(
     engine: Engine,
     *,
-    user_id: int,
+    workspace_id: int,
     schedule_id: int,
     scheduled_for: datetime | None = None,
     status: str = "succeeded",
@@ -112,7 +114,7 @@ def add_run(
     scheduled_for = scheduled_for or now()
     with Session(engine) as session:
         run = Run(
-            user_id=user_id,
+            workspace_id=workspace_id,
             schedule_id=schedule_id,
             scheduled_for=scheduled_for,
             trigger=trigger,
@@ -131,7 +133,7 @@ def add_run(
             session.add(
                 Attempt(
                     run_id=run.id,
-                    user_id=user_id,
+                    workspace_id=workspace_id,
                     number=number,
                     started_at=scheduled_for + timedelta(seconds=lag_seconds * number),
                     latency_ms=latency_ms,

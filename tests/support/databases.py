@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
+from hookboard.core.db import make_engine
 from hookboard.settings import normalise_database_url
 
 DEFAULT_POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -51,6 +52,28 @@ def temporary_postgres_database(admin_url: str) -> Iterator[str]:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+# Workspace ids start far from user ids in the tests' databases, so that code
+# passing a user id where a workspace id belongs (they start equal in a
+# migrated database) fails instead of passing by coincidence.
+WORKSPACE_ID_OFFSET = 1_000_000
+
+
+def offset_workspace_ids(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = 'workspaces'")
+            connection.exec_driver_sql(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES ('workspaces', ?)",
+                (WORKSPACE_ID_OFFSET,),
+            )
+        else:
+            connection.exec_driver_sql(
+                f"ALTER SEQUENCE workspaces_id_seq RESTART WITH {WORKSPACE_ID_OFFSET + 1}"
+            )
+    engine.dispose()
 
 
 def empty_all_tables(engine: Engine) -> None:

@@ -75,17 +75,20 @@ class EngineProcesses:
         self.stop_all()
 
 
-def make_user(engine: Engine, email: str = "owner@example.com") -> int:
+def make_workspace(engine: Engine, email: str = "owner@example.com") -> int:
+    """A new user's personal workspace: its id."""
     with Session(engine) as session:
         user = crud.create_user(session, email=email, password="correct horse")
         session.commit()
-        return user.id
+        return crud.personal_workspace_id(session, user.id)
 
 
-def make_schedule(engine: Engine, user_id: int, **fields) -> int:
+def make_schedule(engine: Engine, workspace_id: int, **fields) -> int:
     fields.setdefault("name", "test schedule")
     with Session(engine) as session:
-        schedule = crud.create_schedule(session, user_id=user_id, now=datetime.now(UTC), **fields)
+        schedule = crud.create_schedule(
+            session, workspace_id=workspace_id, now=datetime.now(UTC), **fields
+        )
         session.commit()
         return schedule.id
 
