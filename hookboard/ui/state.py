@@ -70,10 +70,10 @@ class AuthState(rx.State):
             credential=credential_of(session_id=access.session_id),
         )
         self._forget_other_caller(f"{access.user_id}:{access.workspace_id}")
-        self._describe(access)
+        self._show_caller(access)
         return access
 
-    def _describe(self, access: Access) -> None:
+    def _show_caller(self, access: Access) -> None:
         self.email = access.email or ""
         self.workspace_id = access.workspace_id
         if self.workspace_ref != str(access.workspace_id):

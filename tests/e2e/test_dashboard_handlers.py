@@ -27,6 +27,7 @@ from hookboard.ui.pages.settings import SettingsState
 from hookboard.ui.pages.targets import TargetsState
 from hookboard.ui.state import AuthState
 from tests.api.support import new_user
+from tests.e2e.access import owner_access
 from tests.support.receiver import Receiver
 
 USER_LIMIT = 50
@@ -205,13 +206,13 @@ def test_saving_another_users_target_is_not_found(app_settings, engine):
 
     root = tab()
     signed_in(root, engine, "me@example.com")
-    other_id, _ = new_user(engine, "other@example.com")
+    other_workspace, _ = new_user(engine, "other@example.com")
     from sqlmodel import Session
 
     with Session(engine, expire_on_commit=False) as session:
         theirs = create_target(
             session,
-            user_id=other_id,
+            access=owner_access(engine, other_workspace),
             fields={"name": "theirs", "url": "https://example.com/t"},
             now=services.now(),
             config=services.config(),
@@ -230,7 +231,7 @@ def test_a_bug_in_a_handler_is_a_toast_that_says_it_was_logged(caplog):
 
 
 def test_deleting_the_account_from_settings_needs_the_password_then_signs_out(app_settings, engine):
-    from sqlmodel import Session
+    from sqlmodel import Session, select
 
     from hookboard.models import User
     from hookboard.ui.pages.account_deletion import DeleteAccountState
@@ -250,4 +251,87 @@ def test_deleting_the_account_from_settings_needs_the_password_then_signs_out(ap
     assert "Your account has been deleted" in shown(answer[-1])
     assert page_state(root, AuthState).token == ""
     with Session(engine) as session:
-        assert session.query(User).filter_by(email="leaving@example.com").count() == 0
+        [user] = session.exec(select(User).where(User.email == "leaving@example.com")).all()
+        assert not user.is_active  # closed; its workspace and data are purged
+
+
+def second_workspace(engine, owner_workspace: int, name: str = "Team") -> int:
+    """Another workspace of the owner of `owner_workspace`."""
+    from sqlmodel import Session
+
+    from hookboard.services import crud
+
+    owner = owner_access(engine, owner_workspace).user_id
+    with Session(engine) as session:
+        workspace = crud.create_workspace(session, name=name, owner_id=owner)
+        session.commit()
+        return workspace.id
+
+
+def join(engine, workspace_id: int, user_workspace: int, role: str) -> None:
+    from sqlmodel import Session
+
+    from hookboard.models import Membership
+
+    user_id = owner_access(engine, user_workspace).user_id
+    with Session(engine) as session:
+        session.add(Membership(workspace_id=workspace_id, user_id=user_id, role=role))
+        session.commit()
+
+
+def test_a_page_state_that_served_another_workspace_is_reset_before_it_serves_this_one(
+    app_settings, engine
+):
+    root = tab()
+    signed_in(root, engine, "alice@example.com")
+    auth = page_state(root, AuthState)
+    settings_page = page_state(root, SettingsState)
+    run(SettingsState.toggle_reveal, settings_page)
+    personal = auth.workspace_id
+    first_secret = settings_page.secret_shown
+    assert first_secret.startswith("whsec_") and auth.workspace_ref == str(personal)
+    team = second_workspace(engine, personal)
+
+    auth.workspace_ref = str(team)  # the switcher's LocalStorage value
+    run(SettingsState.load, settings_page)
+
+    assert settings_page.secret_shown == "" and auth.workspace_id == team
+    run(SettingsState.toggle_reveal, settings_page)
+    assert settings_page.secret_shown.startswith("whsec_")
+    assert settings_page.secret_shown != first_secret  # the team's own secret
+
+
+def test_a_workspace_that_is_not_the_users_falls_back_to_their_own(app_settings, engine):
+    root = tab()
+    signed_in(root, engine, "alice@example.com")
+    theirs, _ = new_user(engine, "mallory@example.com")
+    auth = page_state(root, AuthState)
+    for ref in (str(theirs), "not a number", str(2**64)):
+        auth.workspace_ref = ref
+        run(KeysState.load, page_state(root, KeysState))
+        assert auth.workspace_id != theirs
+        assert auth.workspace_ref == str(auth.workspace_id)
+
+
+def test_a_viewer_gets_the_reasons_for_disabled_buttons_and_a_forbidden_toast(
+    app_settings, engine
+):
+    from hookboard.services.workspaces.permissions import Forbidden
+    from hookboard.ui.pages.schedules import ScheduleListState
+
+    owner_workspace, _ = new_user(engine, "owner@example.com")
+    team = second_workspace(engine, owner_workspace)
+    root = tab()
+    signed_in(root, engine, "viewer@example.com")
+    join(engine, team, page_state(root, AuthState)._access().workspace_id, "viewer")
+    auth = page_state(root, AuthState)
+    auth.workspace_ref = str(team)
+    schedules = page_state(root, ScheduleListState)
+    run(ScheduleListState.load, schedules)
+
+    assert auth.role == "viewer"
+    assert auth.deny_write == "needs the editor role (yours is viewer)"
+    assert auth.deny_manage == "needs the admin role (yours is viewer)"
+    with pytest.raises(Forbidden) as refused:
+        run(KeysState.create, page_state(root, KeysState))
+    assert "admin role" in shown(toast_for_error(refused.value))
