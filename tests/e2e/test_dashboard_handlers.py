@@ -313,9 +313,7 @@ def test_a_workspace_that_is_not_the_users_falls_back_to_their_own(app_settings,
         assert auth.workspace_ref == str(auth.workspace_id)
 
 
-def test_a_viewer_gets_the_reasons_for_disabled_buttons_and_a_forbidden_toast(
-    app_settings, engine
-):
+def test_a_viewer_gets_the_reasons_for_disabled_buttons_and_a_forbidden_toast(app_settings, engine):
     from hookboard.services.workspaces.permissions import Forbidden
     from hookboard.ui.pages.schedules import ScheduleListState
 

@@ -70,11 +70,19 @@ def test_runs_per_hour_counts_each_outcome_in_its_utc_hour(engine):
     mine, theirs = schedule_of(engine, workspace_id), schedule_of(engine, other_workspace)
     at_13 = NOW.replace(hour=13, minute=5)
     for status in ("succeeded", "succeeded", "failed", "running"):
-        add_run(engine, workspace_id=workspace_id, schedule_id=mine, scheduled_for=at_13, status=status)
+        add_run(
+            engine, workspace_id=workspace_id, schedule_id=mine, scheduled_for=at_13, status=status
+        )
         at_13 += timedelta(seconds=1)
-    add_run(engine, workspace_id=workspace_id, schedule_id=mine, scheduled_for=NOW, status="skipped")
-    add_run(engine, workspace_id=workspace_id, schedule_id=mine, scheduled_for=NOW - timedelta(days=2))
-    add_run(engine, workspace_id=other_workspace, schedule_id=theirs, scheduled_for=NOW, status="failed")
+    add_run(
+        engine, workspace_id=workspace_id, schedule_id=mine, scheduled_for=NOW, status="skipped"
+    )
+    add_run(
+        engine, workspace_id=workspace_id, schedule_id=mine, scheduled_for=NOW - timedelta(days=2)
+    )
+    add_run(
+        engine, workspace_id=other_workspace, schedule_id=theirs, scheduled_for=NOW, status="failed"
+    )
 
     with Session(engine) as session:
         hours = queries.runs_per_hour(session, workspace_id=workspace_id, now=NOW)
@@ -101,8 +109,12 @@ def test_the_overview_figures_cover_the_last_24_hours_of_this_user_only(engine):
             scheduled_for=NOW - timedelta(minutes=n + 1),
         )  # fmt: skip
     add_run(engine, workspace_id=workspace_id, schedule_id=mine, status="failed", scheduled_for=NOW)
-    add_run(engine, workspace_id=workspace_id, schedule_id=mine, scheduled_for=NOW - timedelta(days=3))
-    add_run(engine, workspace_id=other_workspace, schedule_id=theirs, status="failed", scheduled_for=NOW)
+    add_run(
+        engine, workspace_id=workspace_id, schedule_id=mine, scheduled_for=NOW - timedelta(days=3)
+    )
+    add_run(
+        engine, workspace_id=other_workspace, schedule_id=theirs, status="failed", scheduled_for=NOW
+    )
 
     with Session(engine) as session:
         figures = queries.overview(session, workspace_id=workspace_id, now=NOW)
@@ -142,7 +154,9 @@ def test_recent_statuses_are_each_schedules_newest_runs_oldest_first(engine):
 
     with Session(engine) as session:
         history = queries.recent_statuses(session, schedule_ids=[first, second], limit=3)
-        names = queries.names_of_schedules(session, workspace_id=workspace_id, ids=[first, second, 10**9])
+        names = queries.names_of_schedules(
+            session, workspace_id=workspace_id, ids=[first, second, 10**9]
+        )
 
     assert history == {first: ["succeeded", "skipped", "succeeded"], second: []}
     assert names == {first: "a", second: "b"}
