@@ -170,7 +170,7 @@ def workspace_switcher(suffix: str = "") -> rx.Component:
                 )
             ),
             rx.menu.content(
-                rx.menu.label("Your workspaces"),
+                rx.text("Your workspaces", size="1", color_scheme="gray", padding_x="8px"),
                 rx.foreach(S.workspaces, _item),
                 rx.menu.separator(),
                 rx.menu.item(

@@ -9,7 +9,13 @@ from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import confirm, dialog_form_actions, empty_state, field
+from hookboard.ui.components.widgets import (
+    confirm_guarded,
+    dialog_form_actions,
+    empty_state,
+    field,
+    guarded,
+)
 from hookboard.ui.ids import id_of
 from hookboard.ui.state import AuthState
 
@@ -159,8 +165,9 @@ def key_reveal() -> rx.Component:
 
 def create_dialog() -> rx.Component:
     S = KeysState
-    return rx.dialog.root(
-        rx.dialog.trigger(rx.button(rx.icon("plus", size=16), "New API key", id="new-key")),
+    button = rx.button(rx.icon("plus", size=16), "New API key", id="new-key")
+    dialog = rx.dialog.root(
+        rx.dialog.trigger(button),
         rx.dialog.content(
             rx.dialog.title("New API key"),
             rx.dialog.description(
@@ -174,6 +181,7 @@ def create_dialog() -> rx.Component:
         open=S.dialog_open,
         on_open_change=S.open_dialog,
     )
+    return rx.cond(AuthState.deny_manage != "", guarded(button, AuthState.deny_manage), dialog)
 
 
 def key_row(key: rx.Var) -> rx.Component:
@@ -186,7 +194,7 @@ def key_row(key: rx.Var) -> rx.Component:
         rx.table.cell(key["created"]),
         rx.table.cell(key["last_used"]),
         rx.table.cell(
-            confirm(
+            confirm_guarded(
                 rx.button(
                     "Revoke",
                     color_scheme="red",
@@ -194,6 +202,7 @@ def key_row(key: rx.Var) -> rx.Component:
                     size="1",
                     aria_label=f"Revoke {key['name']}",
                 ),
+                AuthState.deny_manage,
                 title="Revoke this API key?",
                 text=f"Requests with '{key['name']}' get 401 from now on. This cannot be undone.",
                 confirm_label="Revoke",

@@ -19,7 +19,13 @@ from hookboard.settings import get_settings
 from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import confirm, dialog_form_actions, empty_state, field
+from hookboard.ui.components.widgets import (
+    confirm_guarded,
+    dialog_form_actions,
+    empty_state,
+    field,
+    guarded,
+)
 from hookboard.ui.ids import id_of
 from hookboard.ui.state import AuthState
 
@@ -272,16 +278,19 @@ def channel_dialog() -> rx.Component:
 
 def channel_actions(channel: rx.Var) -> rx.Component:
     return rx.hstack(
-        rx.button(
-            rx.icon("send", size=14),
-            "Send test",
-            variant="soft",
-            size="1",
-            loading=S.testing == channel["id"].to(int),
-            on_click=S.send_test(channel["id"].to(int)),
-            aria_label=f"Send a test alert to {channel['name']}",
+        guarded(
+            rx.button(
+                rx.icon("send", size=14),
+                "Send test",
+                variant="soft",
+                size="1",
+                loading=S.testing == channel["id"].to(int),
+                on_click=S.send_test(channel["id"].to(int)),
+                aria_label=f"Send a test alert to {channel['name']}",
+            ),
+            AuthState.deny_manage,
         ),
-        confirm(
+        confirm_guarded(
             rx.button(
                 rx.icon("trash-2", size=14),
                 "Delete",
@@ -290,6 +299,7 @@ def channel_actions(channel: rx.Var) -> rx.Component:
                 size="1",
                 aria_label=f"Delete {channel['name']}",
             ),
+            AuthState.deny_manage,
             title="Delete this channel?",
             text=f"'{channel['name']}' gets no more alerts; queued ones are dropped.",
             confirm_label="Delete",
@@ -322,6 +332,7 @@ def channel_card(channel: rx.Var) -> rx.Component:
                             checked=channel["enabled"].to(bool),
                             on_change=lambda value: S.set_enabled(channel["id"].to(int), value),
                             aria_label=f"Alerts to {channel['name']} enabled",
+                            disabled=AuthState.deny_manage != "",
                         ),
                         align="center",
                     ),
@@ -359,12 +370,15 @@ def view() -> rx.Component:
                 "No notification channels",
                 "Add a webhook (Slack works as it is) or an email address to hear about "
                 "failing schedules before your users do.",
-                rx.button("Add a channel", on_click=S.open_new),
+                guarded(rx.button("Add a channel", on_click=S.open_new), AuthState.deny_manage),
             ),
             rx.vstack(rx.foreach(S.channels, channel_card), width="100%", spacing="3"),
         ),
         channel_dialog(),
-        actions=rx.button(
-            rx.icon("plus", size=16), "New channel", on_click=S.open_new, id="new-channel"
+        actions=guarded(
+            rx.button(
+                rx.icon("plus", size=16), "New channel", on_click=S.open_new, id="new-channel"
+            ),
+            AuthState.deny_manage,
         ),
     )

@@ -14,7 +14,7 @@ from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import run_badge
+from hookboard.ui.components.widgets import guarded, run_badge
 from hookboard.ui.state import AuthState
 
 
@@ -226,12 +226,15 @@ def view() -> rx.Component:
             ),
             rx.cond(
                 run["replayable"].to(bool),
-                rx.button(
-                    rx.icon("rotate-ccw", size=14),
-                    "Replay",
-                    color_scheme="red",
-                    on_click=RunDetailState.replay,
-                    id="replay",
+                guarded(
+                    rx.button(
+                        rx.icon("rotate-ccw", size=14),
+                        "Replay",
+                        color_scheme="red",
+                        on_click=RunDetailState.replay,
+                        id="replay",
+                    ),
+                    AuthState.deny_write,
                 ),
             ),
             rx.link(rx.button("All runs", variant="soft"), href=routes.LOGS),

@@ -12,7 +12,7 @@ from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, schedule_actions, services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import confirm, run_badge, schedule_badge
+from hookboard.ui.components.widgets import confirm_guarded, guarded, run_badge, schedule_badge
 from hookboard.ui.pages.logs import run_row
 from hookboard.ui.pages.run_detail import path_id
 from hookboard.ui.schedule_summary import CHART_KEYS, badge_links, chart_points, configuration
@@ -219,29 +219,46 @@ def actions() -> rx.Component:
     return rx.hstack(
         rx.cond(
             status == "paused",
-            rx.button(
-                rx.icon("play", size=14),
-                "Resume",
-                color_scheme="green",
-                variant="soft",
-                on_click=S.resume,
+            guarded(
+                rx.button(
+                    rx.icon("play", size=14),
+                    "Resume",
+                    color_scheme="green",
+                    variant="soft",
+                    on_click=S.resume,
+                ),
+                AuthState.deny_write,
             ),
-            rx.button(
-                rx.icon("pause", size=14),
-                "Pause",
-                color_scheme="amber",
-                variant="soft",
-                on_click=S.pause,
-                disabled=status == "completed",
+            guarded(
+                rx.button(
+                    rx.icon("pause", size=14),
+                    "Pause",
+                    color_scheme="amber",
+                    variant="soft",
+                    on_click=S.pause,
+                    disabled=status == "completed",
+                ),
+                AuthState.deny_write,
             ),
         ),
-        rx.button(rx.icon("zap", size=14), "Run now", variant="soft", on_click=S.run_now),
-        rx.link(
-            rx.button(rx.icon("pencil", size=14), "Edit", variant="soft", color_scheme="gray"),
-            href=S.info["edit_href"].to(str),
+        guarded(
+            rx.button(rx.icon("zap", size=14), "Run now", variant="soft", on_click=S.run_now),
+            AuthState.deny_write,
         ),
-        confirm(
+        rx.cond(
+            AuthState.deny_write != "",
+            guarded(
+                rx.button(rx.icon("pencil", size=14), "Edit", variant="soft", color_scheme="gray"),
+                AuthState.deny_write,
+            ),
+            rx.link(
+                rx.button(rx.icon("pencil", size=14), "Edit", variant="soft", color_scheme="gray"),
+                href=S.info["edit_href"].to(str),
+            ),
+        ),
+        confirm_guarded(
             rx.button(rx.icon("trash-2", size=14), "Delete", variant="soft", color_scheme="red"),
+            AuthState.deny_write,
             title="Delete this schedule?",
             text="The schedule and all of its runs and attempts will be deleted.",
             confirm_label="Delete",

@@ -9,6 +9,7 @@ from hookboard import services as service
 from hookboard.services.credentials import WORKSPACE_HEADER
 from hookboard.ui import schedule_transfer as transfer
 from hookboard.ui import services
+from hookboard.ui.components.widgets import guarded
 from hookboard.ui.state import AuthState
 
 UPLOAD_ID = "import-file"
@@ -130,7 +131,15 @@ def export_menu() -> rx.Component:
         ),
         rx.menu.content(
             rx.menu.item("Export (secret headers masked)", on_select=S.export(False)),
-            rx.menu.item("Export with secrets (a full backup)", on_select=S.export(True)),
+            rx.menu.item(
+                rx.cond(
+                    AuthState.deny_export_secrets != "",
+                    "Export with secrets: " + AuthState.deny_export_secrets,
+                    "Export with secrets (a full backup)",
+                ),
+                on_select=S.export(True),
+                disabled=AuthState.deny_export_secrets != "",
+            ),
         ),
     )
 
@@ -226,16 +235,15 @@ def result() -> rx.Component:
 
 def import_dialog(on_applied) -> rx.Component:
     """`on_applied`: the event that reloads the page after an import."""
-    return rx.dialog.root(
-        rx.dialog.trigger(
-            rx.button(
-                rx.icon("upload", size=16),
-                "Import",
-                variant="soft",
-                color_scheme="gray",
-                id="import-schedules",
-            )
-        ),
+    button = rx.button(
+        rx.icon("upload", size=16),
+        "Import",
+        variant="soft",
+        color_scheme="gray",
+        id="import-schedules",
+    )
+    dialog = rx.dialog.root(
+        rx.dialog.trigger(button),
         rx.dialog.content(
             rx.dialog.title("Import schedules and targets"),
             rx.dialog.description(
@@ -288,3 +296,4 @@ def import_dialog(on_applied) -> rx.Component:
         open=S.dialog_open,
         on_open_change=S.set_open,
     )
+    return rx.cond(AuthState.deny_write != "", guarded(button, AuthState.deny_write), dialog)

@@ -17,6 +17,7 @@ from hookboard.ui.components.widgets import (
     auto_paused_badge,
     confirm,
     empty_state,
+    guarded,
     history_dots,
     run_badge,
     schedule_badge,
@@ -121,7 +122,7 @@ def row_actions(row: rx.Var, state=ScheduleListState) -> rx.Component:
     return rx.hstack(
         rx.cond(
             row["status"] == "paused",
-            rx.tooltip(
+            guarded(
                 rx.icon_button(
                     rx.icon("play", size=16),
                     variant="soft",
@@ -129,9 +130,10 @@ def row_actions(row: rx.Var, state=ScheduleListState) -> rx.Component:
                     on_click=state.resume(row["id"]),
                     aria_label=f"Resume {row['name']}",
                 ),
-                content="Resume",
+                AuthState.deny_write,
+                "Resume",
             ),
-            rx.tooltip(
+            guarded(
                 rx.icon_button(
                     rx.icon("pause", size=16),
                     variant="soft",
@@ -140,42 +142,68 @@ def row_actions(row: rx.Var, state=ScheduleListState) -> rx.Component:
                     aria_label=f"Pause {row['name']}",
                     disabled=row["status"] == "completed",
                 ),
-                content="Pause",
+                AuthState.deny_write,
+                "Pause",
             ),
         ),
-        rx.tooltip(
+        guarded(
             rx.icon_button(
                 rx.icon("zap", size=16),
                 variant="soft",
                 on_click=state.run_now(row["id"]),
                 aria_label=f"Run {row['name']} now",
             ),
-            content="Run now",
+            AuthState.deny_write,
+            "Run now",
         ),
-        rx.tooltip(
-            rx.link(
+        rx.cond(
+            AuthState.deny_write != "",
+            guarded(
                 rx.icon_button(
                     rx.icon("pencil", size=16),
                     variant="soft",
                     color_scheme="gray",
                     aria_label=f"Edit {row['name']}",
-                    tab_index=-1,
                 ),
-                href=row["edit_href"],
+                AuthState.deny_write,
             ),
-            content="Edit",
+            rx.tooltip(
+                rx.link(
+                    rx.icon_button(
+                        rx.icon("pencil", size=16),
+                        variant="soft",
+                        color_scheme="gray",
+                        aria_label=f"Edit {row['name']}",
+                        tab_index=-1,
+                    ),
+                    href=row["edit_href"],
+                ),
+                content="Edit",
+            ),
         ),
-        confirm(
-            rx.icon_button(
-                rx.icon("trash-2", size=16),
-                variant="soft",
-                color_scheme="red",
-                aria_label=f"Delete {row['name']}",
+        rx.cond(
+            AuthState.deny_write != "",
+            guarded(
+                rx.icon_button(
+                    rx.icon("trash-2", size=16),
+                    variant="soft",
+                    color_scheme="red",
+                    aria_label=f"Delete {row['name']}",
+                ),
+                AuthState.deny_write,
             ),
-            title="Delete this schedule?",
-            text=f"'{row['name']}' and all of its runs and attempts will be deleted.",
-            confirm_label="Delete",
-            on_confirm=state.delete(row["id"]),
+            confirm(
+                rx.icon_button(
+                    rx.icon("trash-2", size=16),
+                    variant="soft",
+                    color_scheme="red",
+                    aria_label=f"Delete {row['name']}",
+                ),
+                title="Delete this schedule?",
+                text=f"'{row['name']}' and all of its runs and attempts will be deleted.",
+                confirm_label="Delete",
+                on_confirm=state.delete(row["id"]),
+            ),
         ),
         spacing="2",
     )
@@ -239,11 +267,20 @@ def schedules_table() -> rx.Component:
     )
 
 
+def new_schedule_button() -> rx.Component:
+    button = rx.button(rx.icon("plus", size=16), "New schedule", id="new-schedule")
+    return rx.cond(
+        AuthState.deny_write != "",
+        guarded(button, AuthState.deny_write),
+        rx.link(button, href=routes.NEW_SCHEDULE),
+    )
+
+
 def page_actions() -> rx.Component:
     return rx.hstack(
         export_menu(),
         import_dialog(on_applied=ScheduleListState.load),
-        rx.link(rx.button(rx.icon("plus", size=16), "New schedule"), href=routes.NEW_SCHEDULE),
+        new_schedule_button(),
         spacing="2",
         wrap="wrap",
     )

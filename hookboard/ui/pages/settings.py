@@ -12,7 +12,7 @@ from hookboard.settings import get_settings
 from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import confirm, field
+from hookboard.ui.components.widgets import confirm_guarded, field, guarded
 from hookboard.ui.pages.account_deletion import delete_account_card
 from hookboard.ui.state import AuthState
 
@@ -165,20 +165,28 @@ def secret_card() -> rx.Component:
                     word_break="break-all",
                     size="3",
                 ),
-                rx.icon_button(
-                    rx.cond(
-                        S.secret_shown != "", rx.icon("eye-off", size=16), rx.icon("eye", size=16)
+                guarded(
+                    rx.icon_button(
+                        rx.cond(
+                            S.secret_shown != "",
+                            rx.icon("eye-off", size=16),
+                            rx.icon("eye", size=16),
+                        ),
+                        on_click=S.toggle_reveal,
+                        variant="soft",
+                        aria_label="Reveal or hide the secret",
+                        id="reveal-secret",
                     ),
-                    on_click=S.toggle_reveal,
-                    variant="soft",
-                    aria_label="Reveal or hide the secret",
-                    id="reveal-secret",
+                    AuthState.deny_read_secret,
                 ),
-                rx.icon_button(
-                    rx.icon("copy", size=16),
-                    on_click=S.copy_secret,
-                    variant="soft",
-                    aria_label="Copy the secret",
+                guarded(
+                    rx.icon_button(
+                        rx.icon("copy", size=16),
+                        on_click=S.copy_secret,
+                        variant="soft",
+                        aria_label="Copy the secret",
+                    ),
+                    AuthState.deny_read_secret,
                 ),
                 align="center",
                 wrap="wrap",
@@ -195,7 +203,7 @@ def secret_card() -> rx.Component:
                     color_scheme="amber",
                 ),
             ),
-            confirm(
+            confirm_guarded(
                 rx.button(
                     rx.icon("rotate-cw", size=14),
                     "Rotate secret",
@@ -203,6 +211,7 @@ def secret_card() -> rx.Component:
                     color_scheme="red",
                     id="rotate-secret",
                 ),
+                AuthState.deny_manage,
                 title="Rotate the signing secret?",
                 text=(
                     "A new secret signs from now on. The current one keeps signing beside it "

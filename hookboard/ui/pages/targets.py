@@ -12,7 +12,13 @@ from hookboard.domain.limits import HTTP_METHODS
 from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import confirm, dialog_form_actions, empty_state, field
+from hookboard.ui.components.widgets import (
+    confirm_guarded,
+    dialog_form_actions,
+    empty_state,
+    field,
+    guarded,
+)
 from hookboard.ui.ids import id_of
 from hookboard.ui.state import AuthState
 
@@ -240,14 +246,17 @@ def target_card(target: rx.Var) -> rx.Component:
             rx.hstack(
                 rx.heading(target["name"].to(str), size="4"),
                 rx.spacer(),
-                rx.button(
-                    rx.icon("pencil", size=14),
-                    "Edit",
-                    variant="soft",
-                    size="1",
-                    on_click=TargetsState.open_edit(target),
+                guarded(
+                    rx.button(
+                        rx.icon("pencil", size=14),
+                        "Edit",
+                        variant="soft",
+                        size="1",
+                        on_click=TargetsState.open_edit(target),
+                    ),
+                    AuthState.deny_write,
                 ),
-                confirm(
+                confirm_guarded(
                     rx.button(
                         rx.icon("trash-2", size=14),
                         "Delete",
@@ -255,6 +264,7 @@ def target_card(target: rx.Var) -> rx.Component:
                         color_scheme="red",
                         size="1",
                     ),
+                    AuthState.deny_write,
                     title="Delete this target?",
                     text="Schedules cannot lose their request: a target still in use is kept.",
                     confirm_label="Delete",
@@ -293,12 +303,21 @@ def view() -> rx.Component:
                 "crosshair",
                 "No targets yet",
                 "Save an endpoint once and pick it in every schedule.",
-                rx.button("Create a target", on_click=TargetsState.open_new),
+                guarded(
+                    rx.button("Create a target", on_click=TargetsState.open_new),
+                    AuthState.deny_write,
+                ),
             ),
             rx.vstack(rx.foreach(TargetsState.targets, target_card), width="100%", spacing="3"),
         ),
         target_dialog(),
-        actions=rx.button(
-            rx.icon("plus", size=16), "New target", on_click=TargetsState.open_new, id="new-target"
+        actions=guarded(
+            rx.button(
+                rx.icon("plus", size=16),
+                "New target",
+                on_click=TargetsState.open_new,
+                id="new-target",
+            ),
+            AuthState.deny_write,
         ),
     )
