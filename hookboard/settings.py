@@ -90,6 +90,18 @@ class Settings(BaseSettings):
         le=10_485_760,
         description="Largest request body a schedule, target or test delivery may send.",
     )
+    max_workspaces_per_user: int = Field(
+        20, ge=1, description="Workspaces one user may belong to; creating or joining more is 409."
+    )
+    max_members_per_workspace: int = Field(
+        100, ge=1, description="Members one workspace may have; inviting or joining more is 409."
+    )
+    max_open_invitations_per_workspace: int = Field(
+        50, ge=1, description="Unexpired invitations one workspace may hold; more is a 409."
+    )
+    invitation_ttl_hours: float = Field(
+        72, gt=0, le=24 * 90, description="How long an invitation's link can be accepted."
+    )
     session_ttl_hours: float = Field(
         24 * 14, gt=0, description="Lifetime of a login session token (dashboard or API)."
     )

@@ -4,12 +4,14 @@ from hookboard.api.routes import (
     account,
     api_keys,
     auth,
+    invitations,
     runs,
     schedules,
     sessions,
     signing_secret,
     targets,
     two_factor,
+    workspaces,
 )
 
 
@@ -26,5 +28,7 @@ def v1_routers():
             schedules,
             targets,
             runs,
+            workspaces,
+            invitations,
         )
     ]
