@@ -22,11 +22,20 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from hookboard.alerts import messages
 from hookboard.alerts.messages import AlertMessage, ScheduleRef
-from hookboard.models import Alert, AlertStatus, NotificationChannel, Schedule, ScheduleStatus
+from hookboard.core.audit_rows import audit_row
+from hookboard.models import (
+    Alert,
+    AlertStatus,
+    AuditEvent,
+    NotificationChannel,
+    Schedule,
+    ScheduleStatus,
+)
 
 schedules = Schedule.__table__
 channels = NotificationChannel.__table__
 alerts = Alert.__table__
+audit_events = AuditEvent.__table__
 
 PAUSED_REASON_LIMIT = 500
 
@@ -202,6 +211,24 @@ def _save_streaks(connection: Connection, streaks: list[Streak], now: datetime) 
             ),
             [{"b_id": s.schedule.id, "b_reason": s.paused_reason} for s in paused],
         )
+        # The audit log's row, in the same transaction as the pause itself.
+        connection.execute(insert(audit_events), [_auto_pause_row(s, now) for s in paused])
+
+
+def _auto_pause_row(streak: Streak, now: datetime) -> dict:
+    return audit_row(
+        workspace_id=streak.schedule.workspace_id,
+        at=now,
+        action="schedule.auto_pause",
+        object_type="schedule",
+        object_id=streak.schedule.id,
+        changes={
+            "status": [ScheduleStatus.active.value, ScheduleStatus.paused.value],
+            "paused_reason": [None, streak.paused_reason],
+            "consecutive_failures": [None, streak.failures],
+        },
+        actor_type="system",
+    )
 
 
 def queue_alerts(connection: Connection, raised: list[AlertMessage], now: datetime) -> int:

@@ -27,7 +27,7 @@ from hookboard.core.startup import exit_on_bad_settings, exit_on_wrong_encryptio
 from hookboard.engine.dispatch import dispatch_due, next_due_at, recover_stale_runs
 from hookboard.engine.purge import purge_deleted
 from hookboard.engine.queueing import delivery_queue, enqueue_runs, wake_channel
-from hookboard.engine.retention import purge_expired
+from hookboard.engine.retention import purge_audit_events, purge_expired
 from hookboard.settings import Settings
 
 log = logging.getLogger("hookboard.ticker")
@@ -148,6 +148,9 @@ class Ticker:
             purged = purge_expired(self.engine, timedelta(days=self.settings.retention_days))
             if purged:
                 log.info("retention: deleted %d old runs", purged)
+            days = timedelta(days=self.settings.audit_retention_days)
+            if purged := purge_audit_events(self.engine, days):
+                log.info("retention: deleted %d old audit events", purged)
         if clock >= self._next_purge:
             self._next_purge = clock + PURGE_INTERVAL_SECONDS
             gone = purge_deleted(self.engine, deadline=clock + PURGE_SECONDS)

@@ -28,6 +28,7 @@ from hookboard.core.redaction import redact_channel_url
 from hookboard.core.secrets import live_secrets
 from hookboard.models import ChannelKind, NotificationChannel
 from hookboard.net.attempt import make_client
+from hookboard.services import audit
 from hookboard.services.config import ServiceConfig
 from hookboard.services.errors import Conflict, InvalidInput, NotFound
 from hookboard.services.fields import check_name, check_url_allowed
@@ -103,7 +104,27 @@ def create_channel(
         )
     session.add(channel)
     session.flush()
+    _record(session, access, "channel.create", channel, None, audit.snapshot(channel))
     return channel
+
+
+def _record(
+    session: Session,
+    access: Access,
+    action: str,
+    channel: NotificationChannel,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    audit.record(
+        session,
+        access,
+        action,
+        workspace_id=channel.workspace_id,
+        object_type="channel",
+        object_id=channel.id,
+        changes=audit.diff("channel", before, after),
+    )
 
 
 def update_channel(
@@ -121,6 +142,7 @@ def update_channel(
     channel = get_channel(session, workspace_id=workspace_id, channel_id=channel_id)
     if "kind" in changes:
         raise InvalidInput("kind", "cannot be changed; create a new channel")
+    before = audit.snapshot(channel)
     for name in ("name", "enabled"):
         if name in changes and changes[name] is None:
             raise InvalidInput(name, "must not be null")
@@ -136,6 +158,7 @@ def update_channel(
     channel.updated_at = now
     session.add(channel)
     session.flush()
+    _record(session, access, "channel.update", channel, before, audit.snapshot(channel))
     return channel
 
 
@@ -144,6 +167,7 @@ def delete_channel(session: Session, *, access: Access, channel_id: int) -> None
     permissions.check(access, Action.manage)
     workspace_id = access.workspace_id
     channel = get_channel(session, workspace_id=workspace_id, channel_id=channel_id)
+    _record(session, access, "channel.delete", channel, audit.snapshot(channel), None)
     session.delete(channel)
     session.flush()
 

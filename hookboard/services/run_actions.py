@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from hookboard.engine.queueing import enqueue_runs
 from hookboard.models import Run, Schedule
-from hookboard.services import crud
+from hookboard.services import audit, crud
 from hookboard.services.workspaces import permissions
 from hookboard.services.workspaces.permissions import Access, Action
 
@@ -38,6 +38,15 @@ def trigger_now(
         if schedule is None or schedule.workspace_id != access.workspace_id:
             raise GoneError(f"schedule {schedule_id} no longer exists")
         run = crud.trigger_run(session, schedule=schedule, now=now, lease_until=now + lease_grace)
+        audit.record(
+            session,
+            access,
+            "schedule.trigger",
+            workspace_id=access.workspace_id,
+            object_type="schedule",
+            object_id=schedule_id,
+            changes={"run_id": [None, run.id]},
+        )
         session.commit()
         run_id = run.id
     _enqueue(queue, run_id)
@@ -53,7 +62,17 @@ def replay(
         run = session.get(Run, run_id)
         if run is None or run.workspace_id != access.workspace_id:
             raise GoneError(f"run {run_id} no longer exists")
+        before = run.status
         crud.replay_run(session, run=run, lease_until=datetime.now(UTC) + lease_grace)
+        audit.record(
+            session,
+            access,
+            "run.replay",
+            workspace_id=access.workspace_id,
+            object_type="run",
+            object_id=run_id,
+            changes={"status": [before, run.status]},
+        )
         session.commit()
     _enqueue(queue, run_id)
     return run_id

@@ -20,6 +20,7 @@ from hookboard.models import (
     ScheduleStatus,
     Target,
 )
+from hookboard.services import audit
 from hookboard.services.badge import new_badge_token
 from hookboard.services.config import ServiceConfig
 from hookboard.services.errors import Conflict, InvalidInput, NotFound
@@ -152,7 +153,28 @@ def create_schedule(
     check_quota(session.exec(_COUNT_SCHEDULES, params={"workspace_id": workspace_id}).one(), config)
     session.add(schedule)
     session.flush()
+    _record(session, access, "schedule.create", schedule, None, audit.snapshot(schedule))
     return schedule
+
+
+def _record(
+    session: Session,
+    access: Access,
+    action: str,
+    schedule: Schedule,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    changes = audit.diff("schedule", before, after)
+    audit.record(
+        session,
+        access,
+        action,
+        workspace_id=schedule.workspace_id,
+        object_type="schedule",
+        object_id=schedule.id,
+        changes=changes,
+    )
 
 
 def edit_schedule(
@@ -221,6 +243,7 @@ def update_schedule(
     schedule = get_schedule(
         session, workspace_id=workspace_id, schedule_id=schedule_id, for_update=True
     )
+    before = audit.snapshot(schedule)
     with session.no_autoflush:  # nothing is written before the whole edit is valid
         edit_schedule(
             schedule,
@@ -231,6 +254,7 @@ def update_schedule(
         )
     session.add(schedule)
     session.flush()
+    _record(session, access, "schedule.update", schedule, before, audit.snapshot(schedule))
     return schedule
 
 
@@ -274,10 +298,12 @@ def pause_schedule(
         session, workspace_id=workspace_id, schedule_id=schedule_id, for_update=True
     )
     if schedule.status != ScheduleStatus.paused:
+        before = audit.snapshot(schedule)
         _pause(schedule)
         schedule.updated_at = now
         session.add(schedule)
         session.flush()
+        _record(session, access, "schedule.pause", schedule, before, audit.snapshot(schedule))
     return schedule
 
 
@@ -291,10 +317,12 @@ def resume_schedule(
         session, workspace_id=workspace_id, schedule_id=schedule_id, for_update=True
     )
     if schedule.status != ScheduleStatus.active:
+        before = audit.snapshot(schedule)
         _resume(schedule, now)
         schedule.updated_at = now
         session.add(schedule)
         session.flush()
+        _record(session, access, "schedule.resume", schedule, before, audit.snapshot(schedule))
     return schedule
 
 
@@ -302,7 +330,10 @@ def delete_schedule(session: Session, *, access: Access, schedule_id: int) -> No
     """Delete the schedule; its runs and attempts go with it (ON DELETE CASCADE)."""
     permissions.check(access, Action.write)
     workspace_id = access.workspace_id
-    get_schedule(session, workspace_id=workspace_id, schedule_id=schedule_id, for_update=True)
+    schedule = get_schedule(
+        session, workspace_id=workspace_id, schedule_id=schedule_id, for_update=True
+    )
+    _record(session, access, "schedule.delete", schedule, audit.snapshot(schedule), None)
     session.exec(
         delete(Schedule).where(Schedule.id == schedule_id, Schedule.workspace_id == workspace_id)
     )  # type: ignore[call-overload]

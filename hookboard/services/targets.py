@@ -15,6 +15,7 @@ from hookboard.models import (
     Schedule,
     Target,
 )
+from hookboard.services import audit
 from hookboard.services.config import ServiceConfig
 from hookboard.services.errors import Conflict, InvalidInput, NotFound
 from hookboard.services.fields import (
@@ -116,7 +117,27 @@ def create_target(
     if _name_taken(session, workspace_id, target.name):
         raise Conflict(f"a target named {target.name!r} already exists", field="name")
     _flush_target(session, target)
+    _record(session, access, "target.create", target.id, None, audit.snapshot(target))
     return target
+
+
+def _record(
+    session: Session,
+    access: Access,
+    action: str,
+    target_id: int | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    audit.record(
+        session,
+        access,
+        action,
+        workspace_id=access.workspace_id,
+        object_type="target",
+        object_id=target_id,
+        changes=audit.diff("target", before, after),
+    )
 
 
 def edit_target(
@@ -148,11 +169,13 @@ def update_target(
     permissions.check(access, Action.write)
     workspace_id = access.workspace_id
     target = get_target(session, workspace_id=workspace_id, target_id=target_id)
+    before = audit.snapshot(target)
     with session.no_autoflush:  # the edited name is checked before it is written
         applied = edit_target(target, changes, now=now, config=config)
         if "name" in applied and _name_taken(session, workspace_id, applied["name"], target.id):
             raise Conflict(f"a target named {applied['name']!r} already exists", field="name")
     _flush_target(session, target)
+    _record(session, access, "target.update", target.id, before, audit.snapshot(target))
     return target
 
 
@@ -203,6 +226,7 @@ def delete_target(session: Session, *, access: Access, target_id: int) -> None:
     usage = target_usage(session, [target.id])[target.id]
     if usage.count:
         raise Conflict(_in_use_message(usage), code="target_in_use")
+    before = audit.snapshot(target)
     try:
         with session.begin_nested():
             session.exec(delete(Target).where(Target.id == target.id))  # type: ignore[call-overload]
@@ -210,6 +234,7 @@ def delete_target(session: Session, *, access: Access, target_id: int) -> None:
         # A schedule started using it meanwhile.
         usage = target_usage(session, [target.id])[target.id]
         raise Conflict(_in_use_message(usage), code="target_in_use") from None
+    _record(session, access, "target.delete", target_id, before, None)
 
 
 def _in_use_message(usage: TargetUsage) -> str:

@@ -3,6 +3,7 @@
 from hookboard.api.routes import (
     account,
     api_keys,
+    audit,
     auth,
     invitations,
     runs,
@@ -30,5 +31,6 @@ def v1_routers():
             runs,
             workspaces,
             invitations,
+            audit,
         )
     ]

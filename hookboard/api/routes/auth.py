@@ -160,6 +160,7 @@ def change_password(
             current_password=body.current_password,
             new_password=body.new_password,
             keep_token=keep,
+            access=caller,
         )
     except accounts.InvalidInputError as error:
         raise ApiError(422, str(error), field=error.field) from None

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from hookboard.domain.tokens import new_api_key
 from hookboard.models import ApiKey, User
+from hookboard.services import audit
 from hookboard.services.accounts.rules import API_KEY_SCOPES, clean_api_key_name, now_or_utc
 from hookboard.services.workspaces import permissions
 from hookboard.services.workspaces.permissions import Access, Action
@@ -46,6 +47,10 @@ def create_api_key(
         created_at=now_or_utc(now),
     )
     session.add(api_key)
+    session.flush()
+    _record(
+        session, access, "key.create", api_key, audit.diff("key", None, audit.snapshot(api_key))
+    )
     session.commit()
     return CreatedApiKey(api_key=api_key, key=issued.token)
 
@@ -79,7 +84,23 @@ def revoke_api_key(
     if api_key is None:
         session.rollback()
         return False
+    before = audit.snapshot(api_key)
     api_key.revoked_at = now_or_utc(now)
     session.add(api_key)
+    _record(
+        session, access, "key.revoke", api_key, audit.diff("key", before, audit.snapshot(api_key))
+    )
     session.commit()
     return True
+
+
+def _record(session: Session, access: Access, action: str, api_key: ApiKey, changes: dict) -> None:
+    audit.record(
+        session,
+        access,
+        action,
+        workspace_id=api_key.workspace_id,
+        object_type="key",
+        object_id=api_key.id,
+        changes=changes,
+    )

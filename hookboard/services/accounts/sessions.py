@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from hookboard.domain.passwords import hash_password, verify_password
 from hookboard.domain.tokens import hash_token, new_session_token
 from hookboard.models import AuthSession, User
+from hookboard.services import audit
 from hookboard.services.accounts.active_sessions import client_details, revoke_other_sessions
 from hookboard.services.accounts.challenges import open_challenge
 from hookboard.services.accounts.errors import (
@@ -37,6 +38,7 @@ from hookboard.services.ratelimit import (
     login_failure_limits,
     signup_limit,
 )
+from hookboard.services.workspaces.permissions import Access
 from hookboard.settings import Settings, get_settings
 
 
@@ -174,6 +176,9 @@ def login(
     row = min(rows, key=lambda found: forms.index(found.email), default=None)
     matches = verify_password(password, row.password_hash if row else _dummy_password_hash())
     if row is None or not matches or not row.is_active:
+        if row is not None:  # an unknown email is recorded nowhere
+            _record_login(session, "auth.login_failed", row, client_ip, user_agent)
+            session.commit()
         raise InvalidCredentialsError()
 
     if row.totp_enabled_at is not None:
@@ -194,8 +199,14 @@ def login(
         client_ip=client_ip,
         user_agent=user_agent,
     )
+    _record_login(session, "auth.login", row, client_ip, user_agent)
     session.commit()
     return LoginResult(user_id=row.id, token=token, expires_at=expires_at)
+
+
+def _record_login(session: Session, action: str, row, client_ip, user_agent) -> None:
+    actor = audit.Actor("user", id=row.id, email=row.email, ip=client_ip, user_agent=user_agent)
+    audit.record_for_person(session, actor, action, user_id=row.id)
 
 
 def _reserve_attempt(limiter: RateLimiter, buckets: list) -> Verdict | None:
@@ -256,6 +267,7 @@ def change_password(
     now: datetime | None = None,
     settings: Settings | None = None,
     limiter: RateLimiter | None = None,
+    access: Access | None = None,
 ) -> int:
     """Set a new password when the current one matches; returns how many sessions ended.
 
@@ -286,5 +298,12 @@ def change_password(
     user.updated_at = now
     session.add(user)
     revoked = revoke_other_sessions(session, user_id=user_id, keep_token=keep_token, now=now)
+    # `access` (the request's) names where from; without it, the person alone.
+    audit.record_for_person(
+        session,
+        access or audit.Actor("user", id=user_id, email=user.email),
+        "auth.password_change",
+        user_id=user_id,
+    )
     session.commit()
     return revoked

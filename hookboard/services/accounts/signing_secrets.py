@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from hookboard.core.secrets import live_secret_rows
 from hookboard.domain.signing import generate_secret
 from hookboard.models import SigningSecret, Workspace
+from hookboard.services import audit
 from hookboard.services.accounts.rules import now_or_utc
 from hookboard.services.workspaces import permissions
 from hookboard.services.workspaces.permissions import Access, Action
@@ -76,6 +77,16 @@ def rotate_signing_secret(
     session.add(current)
     session.flush()
     previous = [s for s in live_secret_rows(session, workspace_id, now) if s.id != current.id]
+    # Never the secrets themselves: only when the one rotated out stops signing.
+    audit.record(
+        session,
+        access,
+        "signing_secret.rotate",
+        workspace_id=workspace_id,
+        object_type="signing_secret",
+        object_id=current.id,
+        changes={"previous_expires_at": [None, grace_until.isoformat()]},
+    )
     session.commit()
     return SigningSecrets(current=current, previous=previous)
 

@@ -25,7 +25,7 @@ from hookboard import services as service
 from hookboard.core.db import READ_ONLY
 from hookboard.core.redaction import MASK, is_secret_header
 from hookboard.models import Schedule, ScheduleStatus, Target
-from hookboard.services import Conflict, InvalidInput, ServiceConfig
+from hookboard.services import Conflict, InvalidInput, ServiceConfig, audit
 from hookboard.services.masking import unmask_url
 from hookboard.services.schedules import check_quota, edit_schedule, new_schedule
 from hookboard.services.targets import edit_target, new_target
@@ -89,6 +89,15 @@ def run_import(
         try:
             _check_unchanged(session, workspace_id, snapshot)
             plan.write(session)
+            audit.record(
+                session,
+                access,
+                "schedule.import",
+                workspace_id=workspace_id,
+                object_type="workspace",
+                object_id=workspace_id,
+                changes=audit.counts((e.type, e.action) for e in plan.entries),
+            )
             session.commit()
         except BaseException:
             session.rollback()
