@@ -333,3 +333,43 @@ def test_a_viewer_gets_the_reasons_for_disabled_buttons_and_a_forbidden_toast(ap
     with pytest.raises(Forbidden) as refused:
         run(KeysState.create, page_state(root, KeysState))
     assert "admin role" in shown(toast_for_error(refused.value))
+
+
+def test_every_list_page_loads_for_an_owner_and_for_a_viewer(app_settings, engine):
+    from hookboard.ui.components.workspace_switcher import WorkspaceSwitchState
+    from hookboard.ui.pages.audit import AuditState
+    from hookboard.ui.pages.members import MembersState
+    from hookboard.ui.pages.notifications import NotificationsState
+    from hookboard.ui.pages.overview import OverviewState
+    from hookboard.ui.pages.schedules import ScheduleListState
+    from hookboard.ui.pages.security import SecurityState
+
+    pages = (
+        OverviewState, ScheduleListState, TargetsState, LogsState, NotificationsState,
+        KeysState, SettingsState, SecurityState, MembersState, AuditState, WorkspaceSwitchState,
+    )  # fmt: skip
+    root = tab()
+    signed_in(root, engine, "owner@example.com")
+    run(KeysState.load, page_state(root, KeysState))
+    auth = page_state(root, AuthState)
+    owner_workspace = auth.workspace_id
+    keys = page_state(root, KeysState)
+    keys.new_name = "ci"
+    run(KeysState.create, keys)
+    viewer_root = tab()
+    signed_in(viewer_root, engine, "viewer@example.com")
+    join(
+        engine, owner_workspace, page_state(viewer_root, AuthState)._access().workspace_id, "viewer"
+    )
+    page_state(viewer_root, AuthState).workspace_ref = str(owner_workspace)
+
+    for tree, role in ((root, "owner"), (viewer_root, "viewer")):
+        for state_cls in pages:
+            run(state_cls.load, page_state(tree, state_cls))
+        assert page_state(tree, AuthState).role == role
+        assert len(page_state(tree, KeysState).keys) == 1
+        assert len(page_state(tree, MembersState).members) == 2
+        switch = page_state(tree, WorkspaceSwitchState)
+        assert switch.current_name and len(switch.workspaces) == (1 if role == "owner" else 2)
+    assert [row["action"] for row in page_state(root, AuditState).rows][:1] == ["key.create"]
+    assert page_state(viewer_root, AuditState).rows == []  # the page says why instead

@@ -48,8 +48,9 @@ class KeysState(AuthState):
                 "scope": key.scope,
                 "created": fmt.relative(key.created_at, now),
                 "last_used": fmt.relative(key.last_used_at, now) if key.last_used_at else "never",
+                "creator": creator or "a former member",
             }
-            for key in keys
+            for key, creator in keys
         ]
 
     @rx.event
@@ -193,6 +194,7 @@ def key_row(key: rx.Var) -> rx.Component:
         ),
         rx.table.cell(key["created"]),
         rx.table.cell(key["last_used"]),
+        rx.table.cell(rx.text(key["creator"], size="2", color_scheme="gray")),
         rx.table.cell(
             confirm_guarded(
                 rx.button(
@@ -228,7 +230,7 @@ def view() -> rx.Component:
                         rx.table.row(
                             *[
                                 rx.table.column_header_cell(h)
-                                for h in ("Name", "Key", "Scope", "Created", "Last used", "")
+                                for h in ("Name", "Key", "Scope", "Created", "Last used", "By", "")
                             ]
                         )
                     ),
