@@ -196,3 +196,9 @@ def guarded(button: rx.Component, reason: rx.Var, label: str = "") -> rx.Compone
 def confirm_guarded(button: rx.Component, reason: rx.Var, **confirm_props) -> rx.Component:
     """A confirmed action (see `confirm`) the caller's role may lack (see `guarded`)."""
     return rx.cond(reason != "", guarded(button, reason), confirm(button, **confirm_props))
+
+
+def guarded_link(button: rx.Component, href: str | rx.Var, reason: rx.Var) -> rx.Component:
+    """A button that opens `href` (a form to fill), or stays disabled with the
+    reason when the caller's role could not save it (see `guarded`)."""
+    return rx.cond(reason != "", guarded(button, reason), rx.link(button, href=href))

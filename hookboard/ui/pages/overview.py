@@ -10,7 +10,7 @@ from hookboard.services import dashboard as queries
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import empty_state, stat_card
+from hookboard.ui.components.widgets import empty_state, guarded_link, stat_card
 from hookboard.ui.state import AuthState
 
 
@@ -132,12 +132,16 @@ def view() -> rx.Component:
                 "calendar-plus",
                 "Nothing scheduled yet",
                 "Create a schedule and Hookboard calls your endpoint on time, signed and retried.",
-                rx.link(rx.button("Create a schedule"), href=routes.NEW_SCHEDULE),
+                guarded_link(
+                    rx.button("Create a schedule"), routes.NEW_SCHEDULE, AuthState.deny_write
+                ),
             ),
         ),
         runs_chart(),
         failures_card(),
-        actions=rx.link(
-            rx.button(rx.icon("plus", size=16), "New schedule"), href=routes.NEW_SCHEDULE
+        actions=guarded_link(
+            rx.button(rx.icon("plus", size=16), "New schedule"),
+            routes.NEW_SCHEDULE,
+            AuthState.deny_write,
         ),
     )

@@ -18,6 +18,7 @@ from hookboard.ui.components.widgets import (
     confirm,
     empty_state,
     guarded,
+    guarded_link,
     history_dots,
     run_badge,
     schedule_badge,
@@ -269,11 +270,7 @@ def schedules_table() -> rx.Component:
 
 def new_schedule_button() -> rx.Component:
     button = rx.button(rx.icon("plus", size=16), "New schedule", id="new-schedule")
-    return rx.cond(
-        AuthState.deny_write != "",
-        guarded(button, AuthState.deny_write),
-        rx.link(button, href=routes.NEW_SCHEDULE),
-    )
+    return guarded_link(button, routes.NEW_SCHEDULE, AuthState.deny_write)
 
 
 def page_actions() -> rx.Component:
@@ -296,8 +293,10 @@ def view() -> rx.Component:
                 "Create your first schedule",
                 "A schedule calls a URL of yours on a cron, every N seconds to years, once, "
                 "or within a window, and logs every attempt.",
-                rx.link(
-                    rx.button("Create your first schedule", size="3"), href=routes.NEW_SCHEDULE
+                guarded_link(
+                    rx.button("Create your first schedule", size="3"),
+                    routes.NEW_SCHEDULE,
+                    AuthState.deny_write,
                 ),
             ),
             schedules_table(),
