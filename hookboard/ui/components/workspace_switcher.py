@@ -107,7 +107,7 @@ def _item(workspace: rx.Var) -> rx.Component:
     )
 
 
-def _create_dialog(suffix: str) -> rx.Component:
+def _create_dialog() -> rx.Component:
     S = WorkspaceSwitchState
     return rx.dialog.root(
         rx.dialog.content(
@@ -122,13 +122,13 @@ def _create_dialog(suffix: str) -> rx.Component:
                         rx.input(
                             value=S.new_name,
                             on_change=S.set_new_name,
-                            id=f"new-workspace-name{suffix}",
+                            id="new-workspace-name",
                             max_length=200,
                         ),
                         error=S.name_error,
-                        html_for=f"new-workspace-name{suffix}",
+                        html_for="new-workspace-name",
                     ),
-                    dialog_form_actions("Create", f"create-workspace{suffix}"),
+                    dialog_form_actions("Create", "create-workspace"),
                     spacing="3",
                 ),
                 on_submit=lambda _form: S.create(),
@@ -180,7 +180,9 @@ def workspace_switcher(suffix: str = "") -> rx.Component:
                 ),
             ),
         ),
-        _create_dialog(suffix),
+        # One dialog and one load for both copies: they share the state, and the
+        # dialog's portal shows even when its copy of the switcher is hidden.
+        _create_dialog() if not suffix else rx.fragment(),
         on_mount=S.load if not suffix else None,
         width="100%",
     )
