@@ -83,7 +83,6 @@ def test_the_switcher_shows_the_workspace_and_switching_changes_the_schedules(
     owner.locator("#open-create-workspace").click()
     owner.fill("#new-workspace-name", TEAM)
     owner.click("#create-workspace")
-    toast(owner, f"Workspace {TEAM!r} created")
     expect(switcher(owner)).to_contain_text(TEAM)
     expect(owner.get_by_text("personal ping")).to_have_count(0)
     create_schedule(owner, app_url, name="team ping", url=UNUSED_URL, every="12", unit="hours")

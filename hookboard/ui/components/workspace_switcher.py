@@ -86,7 +86,7 @@ class WorkspaceSwitchState(AuthState):
             return rx.toast.error(f"Not created: {error}")
         self.create_open = False
         self.workspace_ref = str(created.id)
-        return [rx.toast.success(f"Workspace {created.name!r} created"), self._land()]
+        return self._land()  # the switcher then names it (a reload would drop a toast)
 
 
 def _item(workspace: rx.Var) -> rx.Component:
