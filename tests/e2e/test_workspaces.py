@@ -120,7 +120,7 @@ def test_an_admin_invites_with_a_link_shown_once(owner, app_url, screenshots, in
 
 def test_the_invited_person_signs_up_and_lands_on_the_invitation(viewer, app_url, invitation):
     viewer.goto(invitation["link"])
-    viewer.wait_for_url(re.compile(r"/login/?\?next=%2Finvite%3Ftoken%3D"))
+    viewer.wait_for_url(re.compile(r"/login/?\?next=%2Finvite(%2F)?%3Ftoken%3D"))
     viewer.get_by_role("link", name="Sign up").click()
     viewer.wait_for_url(re.compile(r"/signup/?\?next=%2Finvite"))
     sign_up(viewer, VIEWER)
