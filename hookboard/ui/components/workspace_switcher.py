@@ -149,13 +149,23 @@ def workspace_switcher(suffix: str = "") -> rx.Component:
             rx.menu.trigger(
                 rx.button(
                     rx.icon("building-2", size=16),
-                    rx.vstack(
+                    rx.box(
                         rx.text(
-                            S.current_name, size="2", weight="medium", trim="both", truncate=True
+                            S.current_name,
+                            size="2",
+                            weight="medium",
+                            truncate=True,
+                            as_="div",
+                            line_height="1.3",
                         ),
-                        rx.text(AuthState.role, size="1", color_scheme="gray", trim="both"),
-                        spacing="0",
-                        align="start",
+                        rx.text(
+                            AuthState.role,
+                            size="1",
+                            color_scheme="gray",
+                            as_="div",
+                            line_height="1.3",
+                        ),
+                        text_align="left",
                         min_width="0",
                         flex="1",
                     ),
@@ -163,8 +173,9 @@ def workspace_switcher(suffix: str = "") -> rx.Component:
                     variant="soft",
                     color_scheme="gray",
                     width="100%",
+                    min_width="180px",
                     height="auto",
-                    padding_y="6px",
+                    padding_y="8px",
                     id=f"workspace-switcher{suffix}",
                     aria_label=f"Workspace: {S.current_name}. Switch workspace",
                 )

@@ -162,28 +162,36 @@ def invite_card() -> rx.Component:
         rx.vstack(
             rx.heading("Invite someone", size="4"),
             rx.form(
-                rx.hstack(
-                    field(
-                        "Email",
-                        rx.input(
-                            value=S.invite_email,
-                            on_change=S.set_invite_email,
-                            id="invite-email",
-                            type="email",
-                            max_length=320,
-                            placeholder="colleague@example.com",
+                rx.flex(
+                    rx.box(
+                        field(
+                            "Email",
+                            rx.input(
+                                value=S.invite_email,
+                                on_change=S.set_invite_email,
+                                id="invite-email",
+                                type="email",
+                                max_length=320,
+                                placeholder="colleague@example.com",
+                            ),
+                            error=S.invite_error,
+                            html_for="invite-email",
                         ),
-                        error=S.invite_error,
-                        html_for="invite-email",
+                        flex="3",
+                        min_width="220px",
                     ),
-                    field(
-                        "Role",
-                        rx.select(
-                            ROLES,
-                            value=S.invite_role,
-                            on_change=S.set_invite_role,
-                            id="invite-role",
+                    rx.box(
+                        field(
+                            "Role",
+                            rx.select(
+                                ROLES,
+                                value=S.invite_role,
+                                on_change=S.set_invite_role,
+                                id="invite-role",
+                            ),
                         ),
+                        flex="1",
+                        min_width="140px",
                     ),
                     rx.box(
                         guarded(
@@ -193,7 +201,7 @@ def invite_card() -> rx.Component:
                         padding_top="24px",
                     ),
                     align="start",
-                    spacing="3",
+                    gap="12px",
                     width="100%",
                     wrap="wrap",
                 ),
