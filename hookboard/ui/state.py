@@ -17,6 +17,7 @@ serves the next.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import quote
 
 import reflex as rx
@@ -65,6 +66,12 @@ class AuthState(rx.State):
             )
         if access is None:
             return None
+        # Where the event came from, for the audit log (as the login records it).
+        access = replace(
+            access,
+            client_ip=self.router.session.client_ip or None,
+            user_agent=self.router.headers.user_agent or None,
+        )
         count_request(
             workspace_id=access.workspace_id,
             credential=credential_of(session_id=access.session_id),

@@ -162,6 +162,7 @@ def test_the_audit_log_lists_a_change_made_just_before(owner, app_url, screensho
     newest = owner.locator(".audit-row").first
     expect(newest).to_have_attribute("data-action", "schedule.pause")
     expect(newest).to_contain_text(OWNER)
+    expect(newest).to_contain_text("127.0.0.1")  # where the dashboard's event came from
     expect(owner.locator(".audit-row[data-action='member.accept']")).to_have_count(1)
 
     owner.fill("#audit-action", "member.")

@@ -182,7 +182,9 @@ def filters() -> rx.Component:
 
 def event_cells(event: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.tooltip(rx.text(event["when"]), content=event["at"])),
+        rx.table.cell(
+            rx.tooltip(rx.text(event["when"]), content=event["at"]), white_space="nowrap"
+        ),
         rx.table.cell(event["actor"]),
         rx.table.cell(rx.code(event["action"], variant="ghost")),
         rx.table.cell(event["object"]),
