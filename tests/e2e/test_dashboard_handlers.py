@@ -373,3 +373,36 @@ def test_every_list_page_loads_for_an_owner_and_for_a_viewer(app_settings, engin
         assert switch.current_name and len(switch.workspaces) == (1 if role == "owner" else 2)
     assert [row["action"] for row in page_state(root, AuditState).rows][:1] == ["key.create"]
     assert page_state(viewer_root, AuditState).rows == []  # the page says why instead
+
+
+def test_an_owner_renames_and_deletes_a_workspace_from_the_members_page(app_settings, engine):
+    from hookboard.services.workspaces.permissions import Forbidden
+    from hookboard.ui.pages.workspace_settings import WorkspaceSettingsState
+
+    root = tab()
+    signed_in(root, engine, "owner@example.com")
+    auth = page_state(root, AuthState)
+    run(KeysState.load, page_state(root, KeysState))
+    personal = auth.workspace_id
+    team = second_workspace(engine, personal)
+    auth.workspace_ref = str(team)
+    card = page_state(root, WorkspaceSettingsState)
+    run(WorkspaceSettingsState.load, card)
+    assert (card.name, card.personal) == ("Team", False)
+
+    run(WorkspaceSettingsState.rename, card, {"name": "Platform"})
+    assert card.name == "Platform"
+    run(WorkspaceSettingsState.delete, card, {"confirm": "Team"})
+    assert "type the workspace's name" in card.confirm_error
+    answer = run(WorkspaceSettingsState.delete, card, {"confirm": "Platform"})
+    assert "Workspace deleted" in shown(answer)
+    run(KeysState.load, page_state(root, KeysState))
+    assert auth.workspace_id == personal
+
+    viewer_root = tab()
+    signed_in(viewer_root, engine, "viewer@example.com")
+    other = second_workspace(engine, personal, "Other")
+    join(engine, other, page_state(viewer_root, AuthState)._access().workspace_id, "viewer")
+    page_state(viewer_root, AuthState).workspace_ref = str(other)
+    with pytest.raises(Forbidden):
+        run(WorkspaceSettingsState.rename, page_state(viewer_root, WorkspaceSettingsState), {})

@@ -17,6 +17,7 @@ from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page
 from hookboard.ui.components.widgets import code_text, confirm, confirm_guarded, field, guarded
 from hookboard.ui.ids import id_of
+from hookboard.ui.pages.workspace_settings import workspace_card
 from hookboard.ui.state import AuthState
 
 ROLES = [role.value for role in Role]
@@ -346,4 +347,5 @@ def view() -> rx.Component:
                 width="100%",
             ),
         ),
+        workspace_card(),
     )
