@@ -32,7 +32,11 @@ from tests.support.smtp import SmtpServer, free_port
 PUBLIC_URL = "https://hookboard.example.com"
 SMTP_PORT = free_port()
 MAX_OPEN = 3
+MAX_MEMBERS = 5  # a team (tests.api.workspaces_support.make_team) has 4
+MAX_WORKSPACES = 3
 API_SETTINGS = {
+    "MAX_MEMBERS_PER_WORKSPACE": str(MAX_MEMBERS),
+    "MAX_WORKSPACES_PER_USER": str(MAX_WORKSPACES),
     "PUBLIC_URL": PUBLIC_URL,
     "SMTP_HOST": "127.0.0.1",
     "SMTP_PORT": str(SMTP_PORT),
@@ -317,6 +321,38 @@ def test_open_invitations_are_capped(client, api_engine, mailbox):
     assert error_of(response)["code"] == "quota_exceeded"
     # Replacing one at the cap is fine: it is not one more.
     assert invite(client, team, team.admin, "guest0@example.com").status_code == 201
+
+
+def test_members_per_workspace_are_capped(client, api_engine, mailbox):
+    team = make_team(client, api_engine)
+    dana, erin = (
+        new_person(api_engine, "dana@example.com"),
+        new_person(api_engine, "erin@example.com"),
+    )
+    for_dana = invited(client, team, "dana@example.com")["token"]
+    for_erin = invited(client, team, "erin@example.com")["token"]
+    assert accept(client, dana.headers, for_dana).status_code == 200  # the fifth member
+    response = accept(client, erin.headers, for_erin)
+    assert response.status_code == 409, response.text
+    assert error_of(response)["code"] == "quota_exceeded"
+    assert "MAX_MEMBERS_PER_WORKSPACE" in error_of(response)["message"]
+    assert role_of(api_engine, team.id, erin) is None
+    full = invite(client, team, team.admin, "frank@example.com")
+    assert full.status_code == 409
+    assert error_of(full)["code"] == "quota_exceeded"
+
+
+def test_joining_counts_against_the_workspaces_per_user(client, api_engine, mailbox):
+    team = make_team(client, api_engine)
+    dana = new_person(api_engine, "dana@example.com")
+    token = invited(client, team, "dana@example.com")["token"]
+    for number in range(MAX_WORKSPACES - 1):  # with the personal one: at the cap
+        created = client.post("/workspaces", json={"name": f"D{number}"}, headers=dana.headers)
+        assert created.status_code == 201
+    response = accept(client, dana.headers, token)
+    assert response.status_code == 409, response.text
+    assert "MAX_WORKSPACES_PER_USER" in error_of(response)["message"]
+    assert role_of(api_engine, team.id, dana) is None
 
 
 @pytest.mark.parametrize(

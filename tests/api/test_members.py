@@ -4,8 +4,15 @@ keeps an owner, and removing or leaving."""
 
 from __future__ import annotations
 
-import pytest
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
+import pytest
+from sqlalchemy import update
+from sqlmodel import Session
+
+from hookboard.models import Membership
 from tests.api.support import error_of
 from tests.api.workspaces_support import (
     add_member,
@@ -209,3 +216,40 @@ def test_setting_the_same_role_changes_nothing(client, api_engine):
     assert response.status_code == 200
     assert response.json()["role"] == "viewer"
     assert audit_rows(api_engine, team.id, "member.role_change") == []
+
+
+def make_owner(engine, workspace_id, person) -> None:
+    with Session(engine) as session:
+        session.execute(
+            update(Membership)
+            .where(Membership.workspace_id == workspace_id, Membership.user_id == person.user_id)
+            .values(role="owner")
+        )
+        session.commit()
+
+
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(client, api_server, api_engine):
+    """The owner count is checked under the workspace's row lock: of two owners
+    demoting each other at the same moment, one wins and the other is refused."""
+    team = make_team(client, api_engine)
+    first, second = team.owner, team.admin
+    base = api_server[0] + "/api/v1"
+
+    def demote(pair) -> int:
+        caller, member, barrier = pair
+        with httpx.Client(base_url=base, timeout=30) as http:
+            barrier.wait()
+            return set_role(http, team, caller, member, "editor").status_code
+
+    for _round in range(8):
+        make_owner(api_engine, team.id, first)
+        make_owner(api_engine, team.id, second)
+        barrier = threading.Barrier(2)
+        with ThreadPoolExecutor(2) as pool:
+            pairs = [(first, second, barrier), (second, first, barrier)]
+            statuses = sorted(pool.map(demote, pairs))
+        # The loser is refused: 409 if it checked the owners under the lock, or
+        # 403 if it was already demoted when its own role was looked up.
+        assert statuses[0] == 200 and statuses[1] in (403, 409), statuses
+        roles = sorted(role_of(api_engine, team.id, person) for person in (first, second))
+        assert roles == ["editor", "owner"]

@@ -73,13 +73,14 @@ def change_role(
     membership, email = _member(session, workspace.id, user_id)
     old_role = Role(membership.role)
     if new_role == old_role:
-        session.rollback()
-        return _info(membership, email)
+        unchanged = _info(membership, email)
+        session.rollback()  # ends the lock; nothing to write
+        return unchanged
     check_may_grant(access, new_role)
     if old_role == Role.owner:
         permissions.check(access, Action.own)
         _keep_personal_owner(workspace, user_id, "change the role of")
-        _keep_an_owner(session, workspace.id, "demote")
+        _keep_an_owner(session, workspace.id, "demote the last owner")
     membership.role = new_role.value
     session.add(membership)
     audit.record(
@@ -107,7 +108,7 @@ def remove_member(
         permissions.check(access, Action.own)
     _keep_personal_owner(workspace, user_id, "remove")
     if membership.role == Role.owner:
-        _keep_an_owner(session, workspace.id, "remove")
+        _keep_an_owner(session, workspace.id, "remove the last owner")
     _drop(session, access, membership, "member.remove", now or datetime.now(UTC))
 
 
@@ -122,7 +123,7 @@ def leave_workspace(session: Session, *, access: Access, now: datetime | None = 
         )
     membership, _email = _member(session, workspace.id, access.user_id)
     if membership.role == Role.owner:
-        _keep_an_owner(session, workspace.id, "leave")
+        _keep_an_owner(session, workspace.id, "leave as its last owner")
     _drop(session, access, membership, "member.leave", now or datetime.now(UTC))
 
 
@@ -169,7 +170,7 @@ def _keep_personal_owner(workspace: Workspace, user_id: int, verb: str) -> None:
         )
 
 
-def _keep_an_owner(session: Session, workspace_id: int, verb: str) -> None:
+def _keep_an_owner(session: Session, workspace_id: int, what: str) -> None:
     """409 `last_owner` when the workspace has one owner only (the caller has
     checked that the member concerned is an owner)."""
     owners = session.exec(
@@ -179,13 +180,15 @@ def _keep_an_owner(session: Session, workspace_id: int, verb: str) -> None:
     ).one()
     if owners <= 1:
         raise Conflict(
-            f"cannot {verb} the last owner: a workspace always keeps at least one owner;"
+            f"cannot {what}: a workspace always keeps at least one owner;"
             " make another member an owner first",
             code="last_owner",
         )
 
 
-def _drop(session: Session, access: Access, membership: Membership, action: str, now) -> None:
+def _drop(
+    session: Session, access: Access, membership: Membership, action: str, now: datetime
+) -> None:
     """Delete the membership and revoke the keys its user made in the workspace."""
     keys = ApiKey.__table__
     session.execute(
