@@ -254,7 +254,10 @@ def update_schedule(
         )
     session.add(schedule)
     session.flush()
-    _record(session, access, "schedule.update", schedule, before, audit.snapshot(schedule))
+    action = "schedule.update"
+    if set(changes) == {"paused"} and before["status"] != schedule.status:
+        action = "schedule.pause" if changes["paused"] else "schedule.resume"  # a toggle
+    _record(session, access, action, schedule, before, audit.snapshot(schedule))
     return schedule
 
 

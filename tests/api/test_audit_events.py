@@ -6,9 +6,11 @@ it as JSON lines."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pyotp
 import pytest
 from sqlalchemy import Engine, insert, text
 from sqlmodel import Session, select
@@ -16,6 +18,7 @@ from sqlmodel import Session, select
 from hookboard.domain.tokens import new_api_key, new_session_token
 from hookboard.models import ApiKey, AuditEvent, AuthSession, Membership, Run, Schedule, User
 from hookboard.services import crud
+from hookboard.services.audit.reading import EXPORT_BATCH
 
 API_SETTINGS = {"TRUSTED_PROXY_HOPS": "1"}
 # bcrypt of "correct horse battery" (cost 4): for users who never log in here.
@@ -162,6 +165,14 @@ def test_a_schedules_life_is_recorded_with_who_where_and_masked_changes(client, 
     assert found[2]["changes"]["status"] == ["paused", "active"]
     assert found[1]["changes"]["run_id"] == [None, trigger.json()["run_id"]]
     assert found[0]["changes"]["name"] == ["ping", None]
+    # Pausing by an edit of `paused` alone is a pause too.
+    again = create_schedule(client, auth, name="again")
+    toggled = client.patch(f"/schedules/{again['id']}", json={"paused": True}, headers=auth)
+    assert toggled.status_code == 200, toggled.text
+    assert [e["action"] for e in events(client, auth, object_id=str(again["id"]))] == [
+        "schedule.pause",
+        "schedule.create",
+    ]
     export = client.get("/audit-events/export", headers=auth).text
     for secret in ("s3cret", SECRET_BEFORE, SECRET_AFTER):
         assert secret not in json.dumps(found) and secret not in export
@@ -308,6 +319,40 @@ def test_logins_and_password_changes_are_recorded_in_the_personal_workspace(clie
     assert "nobody@example.com" not in logged
 
 
+def test_a_login_with_a_code_is_recorded_once_the_code_is_right(client):
+    signup = client.post(
+        "/auth/signup", json={"email": "erin@example.com", "password": "pw-s3cret-1"}
+    )
+    auth = {"Authorization": f"Bearer {signup.json()['token']}", **FROM_CLIENT}
+    setup = client.post("/auth/totp/setup", headers=auth)
+    assert setup.status_code == 200, setup.text
+    if time.time() % 30 > 24:  # codes taken well inside their 30 s step
+        time.sleep(30 - time.time() % 30 + 0.1)
+    app = pyotp.TOTP(setup.json()["secret"])
+    confirm = client.post(
+        "/auth/totp/confirm", json={"code": app.at(time.time() - 30)}, headers=auth
+    )
+    assert confirm.status_code == 200, confirm.text
+
+    def start() -> str:
+        body = {"email": "erin@example.com", "password": "pw-s3cret-1"}
+        response = client.post("/auth/login", json=body, headers=FROM_CLIENT)
+        assert response.json()["error"]["code"] == "totp_required", response.text
+        return response.json()["challenge"]
+
+    # The right password alone is no login yet: nothing is recorded.
+    challenge = start()
+    assert events(client, auth, action="auth.") == []
+    wrong = {"challenge": challenge, "code": "000000"}
+    assert client.post("/auth/login/totp", json=wrong, headers=FROM_CLIENT).status_code == 401
+    right = {"challenge": challenge, "code": app.now()}
+    assert client.post("/auth/login/totp", json=right, headers=FROM_CLIENT).status_code == 200
+
+    found = events(client, auth, action="auth.")
+    assert [e["action"] for e in found] == ["auth.login", "auth.login_failed"]
+    assert all((e["ip"], e["actor"]["email"]) == (CLIENT_IP, "erin@example.com") for e in found)
+
+
 # --------------------------------------------------------------------------- reading
 
 
@@ -368,6 +413,21 @@ def test_filters_pages_and_export(client, api_engine, alice):
     lines = [json.loads(line) for line in export.text.splitlines()]
     assert [int(line["object_id"]) for line in lines] == [11, 10, 8, 7, 5, 4, 2, 1]
     assert set(lines[0]) >= {"id", "at", "actor", "action", "changes", "ip", "user_agent"}
+    assert datetime.fromisoformat(lines[0]["at"]) == start + timedelta(minutes=11)
+    assert lines[0]["actor"] == {"type": "user", "id": 7, "email": "seed@example.com"}
+    assert lines[0]["changes"] == {"n": [None, 11]}
+
+
+def test_the_export_walks_every_batch_once(client, api_engine, alice):
+    user_id, auth = alice
+    count = 2 * EXPORT_BATCH + 3
+    seed(
+        api_engine, personal_workspace(api_engine, user_id), count, datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    with client.stream("GET", "/audit-events/export", headers=auth) as response:
+        assert response.status_code == 200
+        ids = [json.loads(line)["id"] for line in response.iter_lines() if line]
+    assert len(ids) == count and ids == sorted(set(ids), reverse=True)
 
 
 @pytest.mark.parametrize(
@@ -385,6 +445,9 @@ def test_filters_pages_and_export(client, api_engine, alice):
         ({"action": "a" * 49}, "action"),
         ({"object_id": "x" * 65}, "object_id"),
         ({"limit": "0"}, "limit"),
+        ({"since": "0001-01-01T00:00:00+14:00"}, "since"),
+        ({"actor_email": "a\x00@example.com"}, "actor_email"),
+        ({"object_id": "7\x00"}, "object_id"),
     ],
 )
 def test_bad_filters_are_a_422_naming_the_field(client, alice, params, field):

@@ -205,8 +205,14 @@ def login(
 
 
 def _record_login(session: Session, action: str, row, client_ip, user_agent) -> None:
-    actor = audit.Actor("user", id=row.id, email=row.email, ip=client_ip, user_agent=user_agent)
-    audit.record_for_person(session, actor, action, user_id=row.id)
+    audit.record_login(
+        session,
+        action,
+        user_id=row.id,
+        email=row.email,
+        client_ip=client_ip,
+        user_agent=user_agent,
+    )
 
 
 def _reserve_attempt(limiter: RateLimiter, buckets: list) -> Verdict | None:

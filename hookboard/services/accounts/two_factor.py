@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from hookboard.domain.tokens import hash_token
 from hookboard.models import RecoveryCode, User
+from hookboard.services import audit
 from hookboard.services.accounts.active_sessions import revoke_other_sessions
 from hookboard.services.accounts.challenges import close_challenge, take_try
 from hookboard.services.accounts.errors import (
@@ -200,8 +201,11 @@ def login_with_code(
     by_email, by_ip = login_failure_limits(settings, email=user.email, client_ip=client_ip)
     buckets = [limit for limit in (by_email, by_ip) if limit is not None]
     reserved = _reserve_attempt(limiter, buckets)
+    email = user.email
     if not user.is_active or not _accept_code(session, user, code, now):
         session.rollback()
+        _record_login(session, "auth.login_failed", user_id, email, client_ip, user_agent)
+        session.commit()
         raise InvalidCodeError()
     limiter.release(reserved, *buckets)
     if not close_challenge(session, token=challenge, now=now):
@@ -216,8 +220,22 @@ def login_with_code(
         client_ip=client_ip,
         user_agent=user_agent,
     )
+    _record_login(session, "auth.login", user_id, email, client_ip, user_agent)
     session.commit()
     return LoginResult(user_id=user_id, token=token, expires_at=expires_at)
+
+
+def _record_login(session: Session, action: str, user_id: int, email: str, ip, agent) -> None:
+    # The second factor is named in the row: this login passed (or failed) it.
+    audit.record_login(
+        session,
+        action,
+        user_id=user_id,
+        email=email,
+        client_ip=ip,
+        user_agent=agent,
+        changes={"second_factor": [None, "code"]},
+    )
 
 
 # --------------------------------------------------------------------------- codes

@@ -7,7 +7,13 @@ never commits: the change and its row commit together or not at all.
 
 from hookboard.services.audit.changes import counts, diff, snapshot
 from hookboard.services.audit.reading import AuditFilters, event_json, export_lines, list_events
-from hookboard.services.audit.recording import SYSTEM, Actor, record, record_for_person
+from hookboard.services.audit.recording import (
+    SYSTEM,
+    Actor,
+    record,
+    record_for_person,
+    record_login,
+)
 
 __all__ = [
     "SYSTEM",
@@ -20,5 +26,6 @@ __all__ = [
     "list_events",
     "record",
     "record_for_person",
+    "record_login",
     "snapshot",
 ]

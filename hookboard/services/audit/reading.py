@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from hookboard.core.audit_rows import ACTOR_TYPES
 from hookboard.models import AuditEvent
 from hookboard.services.errors import InvalidInput
+from hookboard.services.fields import check_text
 from hookboard.services.pagination import Page, decode_cursor, make_page, page_size, valid_id
 from hookboard.services.workspaces import permissions
 from hookboard.services.workspaces.permissions import Access, Action
@@ -119,7 +120,7 @@ def _conditions(filters: AuditFilters) -> list:
             raise InvalidInput("actor_type", "is needed with actor_id (user or api_key)")
         found.append(AuditEvent.actor_id == filters.actor_id)
     if filters.actor_email is not None:
-        email = filters.actor_email.strip().lower()
+        email = check_text(filters.actor_email, "actor_email").strip().lower()
         if not email or len(email) > MAX_EMAIL_CHARS:
             raise InvalidInput("actor_email", f"must be an email of at most {MAX_EMAIL_CHARS}")
         found.append(func.lower(AuditEvent.actor_email) == email)
@@ -128,7 +129,7 @@ def _conditions(filters: AuditFilters) -> list:
         ("object_type", filters.object_type),
         ("object_id", filters.object_id),
     ):
-        if value is not None and not 0 < len(value) <= _MAX_LENGTHS[name]:
+        if value is not None and not 0 < len(check_text(value, name)) <= _MAX_LENGTHS[name]:
             raise InvalidInput(name, f"must be 1 to {_MAX_LENGTHS[name]} characters")
     if filters.action is not None:
         found.append(_action_condition(filters.action))
@@ -150,9 +151,7 @@ def _action_condition(action: str):
 
 
 def _date_conditions(since: datetime | None, until: datetime | None) -> list:
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-            raise InvalidInput(name, "must carry a timezone, like 2026-01-31T12:00:00Z")
+    since, until = _utc(since, "since"), _utc(until, "until")
     if since is not None and until is not None and since > until:
         raise InvalidInput("since", "must not be after until")
     found = []
@@ -161,3 +160,14 @@ def _date_conditions(since: datetime | None, until: datetime | None) -> list:
     if until is not None:
         found.append(AuditEvent.at < until)
     return found
+
+
+def _utc(value: datetime | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(field, "must carry a timezone, like 2026-01-31T12:00:00Z")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(field, "is out of range") from None

@@ -83,6 +83,21 @@ def record_for_person(
     )
 
 
+def record_login(
+    session: Session,
+    action: str,
+    *,
+    user_id: int,
+    email: str,
+    client_ip: str | None,
+    user_agent: str | None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent | None:
+    """auth.login or auth.login_failed of a known account, before any Access exists."""
+    actor = Actor("user", id=user_id, email=email, ip=client_ip, user_agent=user_agent)
+    return record_for_person(session, actor, action, user_id=user_id, changes=changes)
+
+
 def _actor_columns(session: Session, actor: Access | Actor) -> dict[str, Any]:
     if isinstance(actor, Actor):
         return {
