@@ -128,8 +128,8 @@ def color_mode_toggle() -> rx.Component:
 def topbar() -> rx.Component:
     return rx.hstack(
         mobile_menu(),
-        rx.box(brand(), display=NARROW),
-        rx.box(workspace_switcher("-narrow"), display=NARROW, max_width="200px"),
+        # Narrow screens: the workspace takes the brand's place (the menu holds the rest).
+        rx.box(workspace_switcher("-narrow"), display=NARROW, min_width="0", max_width="170px"),
         rx.spacer(),
         rx.text(AuthState.email, size="2", color_scheme="gray", display=WIDE),
         color_mode_toggle(),
