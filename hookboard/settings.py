@@ -85,7 +85,9 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_schedules_per_user: int = Field(
-        10_000, ge=1, description="Schedules one user may have; creating more is refused (409)."
+        10_000,
+        ge=1,
+        description="Schedules one workspace may have; creating more is refused (409).",
     )
     max_webhook_body_bytes: int = Field(
         262_144,
@@ -130,7 +132,7 @@ class Settings(BaseSettings):
         600, ge=0, description="API requests per minute per API key or session; 0 = unlimited."
     )
     user_rate_limit_per_minute: int = Field(
-        1200, ge=0, description="API requests per minute per user, all keys; 0 = unlimited."
+        1200, ge=0, description="API requests per minute per workspace, all keys; 0 = unlimited."
     )
     cors_origins: str = Field(
         "", description="Comma-separated origins allowed to call the API; empty = same origin."

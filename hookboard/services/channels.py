@@ -37,7 +37,7 @@ from hookboard.services.pagination import Page, decode_cursor, make_page, page_s
 from hookboard.services.workspaces import permissions
 from hookboard.services.workspaces.permissions import Access, Action
 
-MAX_CHANNELS_PER_USER = 20
+MAX_CHANNELS_PER_WORKSPACE = 20
 MAX_EMAIL_CHARS = 320
 # Deliberately loose (one @, no spaces or header-breaking characters); the
 # SMTP server is the judge of the rest.
@@ -97,9 +97,10 @@ def create_channel(
         .select_from(NotificationChannel)
         .where(NotificationChannel.workspace_id == workspace_id)
     ).one()
-    if count >= MAX_CHANNELS_PER_USER:
+    if count >= MAX_CHANNELS_PER_WORKSPACE:
         raise Conflict(
-            f"at most {MAX_CHANNELS_PER_USER} notification channels per user; delete one first",
+            f"at most {MAX_CHANNELS_PER_WORKSPACE} notification channels per workspace;"
+            " delete one first",
             code="quota_exceeded",
         )
     session.add(channel)

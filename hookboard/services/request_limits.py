@@ -3,7 +3,7 @@
 Every REST request (api/deps.py) and every dashboard event that acts for a
 signed-in user (ui/state.py) calls `count_request`, so a user gets the same
 RATE_LIMIT_PER_MINUTE (per API key or session) and USER_RATE_LIMIT_PER_MINUTE
-(per user) whichever door they use. Without Redis nothing is counted
+(per workspace) whichever door they use. Without Redis nothing is counted
 (hookboard.services.ratelimit fails open).
 """
 

@@ -121,11 +121,11 @@ def new_schedule(
 
 
 def check_quota(count: int, config: ServiceConfig) -> None:
-    """Refuse one more schedule for a user who has `count`."""
+    """Refuse one more schedule for a workspace that has `count`."""
     if count >= config.max_schedules_per_user:
         raise Conflict(
             f"schedule quota reached: at most {config.max_schedules_per_user} schedules "
-            "per user (MAX_SCHEDULES_PER_USER); delete some first",
+            "per workspace (MAX_SCHEDULES_PER_USER); delete some first",
             code="quota_exceeded",
         )
 

@@ -40,9 +40,7 @@ def new_user(engine: Engine, email: str) -> tuple[int, dict[str, str]]:
         user = User(email=email, password_hash=PASSWORD_HASH)
         session.add(user)
         session.flush()
-        workspace = crud.create_workspace(
-            session, name="Personal", owner_id=user.id, personal=True
-        )
+        workspace = crud.create_workspace(session, name="Personal", owner_id=user.id, personal=True)
         session.add(
             AuthSession(
                 user_id=user.id, token_hash=issued.token_hash, expires_at=now() + timedelta(days=1)

@@ -74,7 +74,7 @@ def test_resume_clears_the_reason_and_the_failure_count(client, api_engine, user
 
 
 def test_a_badge_is_opt_in_public_and_shows_the_last_outcome(client, public, api_engine, user):
-    user_id, auth = user
+    workspace_id, auth = user
     schedule = create_schedule(client, auth)
     assert schedule["badge_url"] is None
     on = client.patch(f"/schedules/{schedule['id']}", json={"badge": True}, headers=auth).json()
@@ -91,10 +91,10 @@ def test_a_badge_is_opt_in_public_and_shows_the_last_outcome(client, public, api
         return response.text.split("<title>hookboard: ")[1].split("</title>")[0]
 
     assert state() == "unknown"
-    add_run(api_engine, user_id=user_id, schedule_id=schedule["id"], status="succeeded")
+    add_run(api_engine, workspace_id=workspace_id, schedule_id=schedule["id"], status="succeeded")
     assert state() == "passing"
-    add_run(api_engine, user_id=user_id, schedule_id=schedule["id"], status="failed")
-    add_run(api_engine, user_id=user_id, schedule_id=schedule["id"], status="pending")
+    add_run(api_engine, workspace_id=workspace_id, schedule_id=schedule["id"], status="failed")
+    add_run(api_engine, workspace_id=workspace_id, schedule_id=schedule["id"], status="pending")
     assert state() == "failing"
     client.post(f"/schedules/{schedule['id']}/pause", headers=auth)
     assert state() == "paused"

@@ -34,10 +34,10 @@ def seeded_user(engine, email: str = "alice@example.com") -> dict[str, str]:
         user = User(email=email, password_hash=_seeded_password_hash())
         session.add(user)
         session.flush()
-        session.add(SigningSecret(user_id=user.id, secret=generate_secret()))
+        session.add(SigningSecret(workspace_id=user.id, secret=generate_secret()))
         session.add(
             AuthSession(
-                user_id=user.id,
+                workspace_id=user.id,
                 token_hash=issued.token_hash,
                 expires_at=utcnow() + timedelta(hours=1),
             )

@@ -94,9 +94,9 @@ def test_it_refuses_a_masked_header_with_no_secret_behind_it(client, alice):
 
 
 def test_a_key_never_mints_a_wider_key(client, api_engine, alice):
-    user_id, _ = alice
-    read = api_key_headers(api_engine, user_id, "read")
-    write = api_key_headers(api_engine, user_id, "write")
+    workspace_id, _ = alice
+    read = api_key_headers(api_engine, workspace_id, "read")
+    write = api_key_headers(api_engine, workspace_id, "write")
     response = client.post("/api-keys", json={"name": "wider", "scope": "write"}, headers=read)
     assert_error(response, 403, "insufficient_scope")
     for scope in ("read", "write"):

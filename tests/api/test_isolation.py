@@ -26,7 +26,7 @@ CHANNEL = {"name": "ops", "kind": "webhook", "url": "http://127.0.0.1:9/alerts"}
 
 @dataclass
 class Owned:
-    user_id: int
+    workspace_id: int
     headers: dict
     schedule: dict
     target: dict
@@ -37,17 +37,23 @@ class Owned:
 
 @pytest.fixture
 def owner(client, api_engine) -> Owned:
-    user_id, headers = new_user(api_engine, "owner@example.com")
+    workspace_id, headers = new_user(api_engine, "owner@example.com")
     target = create_target(client, headers)
     schedule = create_schedule(client, headers, target_id=target["id"], request=None)
     unused_target = create_target(client, headers, name="unused")
-    run_id = add_run(api_engine, user_id=user_id, schedule_id=schedule["id"], attempts=1)
+    run_id = add_run(api_engine, workspace_id=workspace_id, schedule_id=schedule["id"], attempts=1)
     failed = add_run(
-        api_engine, user_id=user_id, schedule_id=schedule["id"], status="failed", attempts=1
+        api_engine,
+        workspace_id=workspace_id,
+        schedule_id=schedule["id"],
+        status="failed",
+        attempts=1,
     )
     channel = client.post("/notification-channels", json=CHANNEL, headers=headers)
     assert channel.status_code == 201, channel.text
-    return Owned(user_id, headers, schedule, unused_target, run_id, failed, channel.json()["id"])
+    return Owned(
+        workspace_id, headers, schedule, unused_target, run_id, failed, channel.json()["id"]
+    )
 
 
 @pytest.fixture
@@ -190,7 +196,7 @@ def test_every_route_needs_a_token(client, owner):
 
 
 def test_a_read_only_key_reads_but_never_writes(client, api_engine, owner, redis_url):
-    read_key = api_key_headers(api_engine, owner.user_id, "read")
+    read_key = api_key_headers(api_engine, owner.workspace_id, "read")
     before = _snapshot(api_engine, owner)
     for method, template, body in EVERY_ROUTE:
         response = client.request(method, _path(template, owner), json=body, headers=read_key)

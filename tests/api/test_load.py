@@ -48,12 +48,12 @@ async def _storm(base: str, credentials: list[dict]) -> Counter:
 
 
 def test_concurrent_clients_get_no_server_errors(client, api_server, api_engine):
-    user_id, session_auth = new_user(api_engine, "load@example.com")
+    workspace_id, session_auth = new_user(api_engine, "load@example.com")
     schedule = client.post("/schedules", json=schedule_body(), headers=session_auth).json()
     for _ in range(60):
-        add_run(api_engine, user_id=user_id, schedule_id=schedule["id"], attempts=1)
+        add_run(api_engine, workspace_id=workspace_id, schedule_id=schedule["id"], attempts=1)
     # A write key as well: its first use writes last_used_at beside the reads.
-    credentials = [session_auth, api_key_headers(api_engine, user_id, "write")]
+    credentials = [session_auth, api_key_headers(api_engine, workspace_id, "write")]
 
     statuses = asyncio.run(_storm(api_server[0] + "/api/v1", credentials))
 

@@ -26,9 +26,9 @@ from tests.support.receiver import Receiver
 
 @pytest.fixture
 def alice(client, api_engine):
-    user_id, headers = new_user(api_engine, "alice@example.com")
+    workspace_id, headers = new_user(api_engine, "alice@example.com")
     schedule = create_schedule(client, headers, paused=True)
-    return user_id, headers, schedule["id"]
+    return workspace_id, headers, schedule["id"]
 
 
 def walk(client, headers, **params) -> tuple[list[int], int]:
@@ -46,12 +46,12 @@ def walk(client, headers, **params) -> tuple[list[int], int]:
 
 
 def test_the_cursor_walk_returns_every_run_once_newest_first(client, api_engine, alice):
-    user_id, headers, schedule_id = alice
+    workspace_id, headers, schedule_id = alice
     base = datetime(2030, 1, 1, tzinfo=UTC)
     ids = [
         add_run(
             api_engine,
-            user_id=user_id,
+            workspace_id=workspace_id,
             schedule_id=schedule_id,
             scheduled_for=base + timedelta(minutes=n),
         )
@@ -59,7 +59,7 @@ def test_the_cursor_walk_returns_every_run_once_newest_first(client, api_engine,
     ]
     bob_id, bob = new_user(api_engine, "bob@example.com")
     bob_schedule = create_schedule(client, bob)["id"]
-    add_run(api_engine, user_id=bob_id, schedule_id=bob_schedule)
+    add_run(api_engine, workspace_id=bob_id, schedule_id=bob_schedule)
     seen, pages = walk(client, headers, limit=3)
     assert seen == ids[::-1]
     assert pages == 3
@@ -67,21 +67,25 @@ def test_the_cursor_walk_returns_every_run_once_newest_first(client, api_engine,
 
 
 def test_filters(client, api_engine, alice):
-    user_id, headers, schedule_id = alice
+    workspace_id, headers, schedule_id = alice
     other_schedule = create_schedule(client, headers, name="other")["id"]
     base = datetime(2030, 1, 1, tzinfo=UTC)
     failed = add_run(
-        api_engine, user_id=user_id, schedule_id=schedule_id, scheduled_for=base, status="failed"
+        api_engine,
+        workspace_id=workspace_id,
+        schedule_id=schedule_id,
+        scheduled_for=base,
+        status="failed",
     )
     ok = add_run(
         api_engine,
-        user_id=user_id,
+        workspace_id=workspace_id,
         schedule_id=schedule_id,
         scheduled_for=base + timedelta(hours=1),
     )
     elsewhere = add_run(
         api_engine,
-        user_id=user_id,
+        workspace_id=workspace_id,
         schedule_id=other_schedule,
         scheduled_for=base + timedelta(hours=2),
     )
@@ -116,10 +120,10 @@ def test_filters(client, api_engine, alice):
 
 
 def test_a_run_with_its_attempts(client, api_engine, alice):
-    user_id, headers, schedule_id = alice
+    workspace_id, headers, schedule_id = alice
     run_id = add_run(
         api_engine,
-        user_id=user_id,
+        workspace_id=workspace_id,
         schedule_id=schedule_id,
         status="failed",
         latency_ms=12.5,
@@ -145,11 +149,11 @@ def test_a_run_with_its_attempts(client, api_engine, alice):
 
 
 def test_replay_a_failed_run(client, api_engine, redis_url, alice):
-    user_id, headers, schedule_id = alice
+    workspace_id, headers, schedule_id = alice
     failed = add_run(
-        api_engine, user_id=user_id, schedule_id=schedule_id, status="failed", attempts=3
+        api_engine, workspace_id=workspace_id, schedule_id=schedule_id, status="failed", attempts=3
     )
-    succeeded = add_run(api_engine, user_id=user_id, schedule_id=schedule_id, attempts=1)
+    succeeded = add_run(api_engine, workspace_id=workspace_id, schedule_id=schedule_id, attempts=1)
     response = client.post(f"/runs/{failed}/replay", headers=headers)
     assert response.status_code == 202, response.text
     assert response.json() == {"run_id": failed}
@@ -166,11 +170,13 @@ def test_replay_a_failed_run(client, api_engine, redis_url, alice):
 
 def test_the_runs_page_query_walks_an_index_without_sorting(api_engine):
     """A page a million rows deep costs what the first one costs: the plan reads
-    (user_id, id) or (schedule_id, id) backwards and never sorts or offsets."""
+    (workspace_id, id) or (schedule_id, id) backwards and never sorts or offsets."""
     queries = [
-        runs_query(user_id=1, before_id=10**6, limit=51),
-        runs_query(user_id=None, schedule_id=7, before_id=10**6, limit=51),
-        runs_query(user_id=1, status="failed", since=datetime(2030, 1, 1, tzinfo=UTC), limit=51),
+        runs_query(workspace_id=1, before_id=10**6, limit=51),
+        runs_query(workspace_id=None, schedule_id=7, before_id=10**6, limit=51),
+        runs_query(
+            workspace_id=1, status="failed", since=datetime(2030, 1, 1, tzinfo=UTC), limit=51
+        ),
     ]
     # Which of the two a planner picks depends on its statistics; either keeps the order.
     indexes = ("ix_runs_user_id_desc", "ix_runs_schedule_id_desc")

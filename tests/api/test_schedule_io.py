@@ -205,18 +205,18 @@ def test_a_masked_secret_with_nothing_to_keep_is_refused(client, alice, bob):
 
 
 def test_secrets_need_a_write_scope_to_leave(client, api_engine):
-    user_id, session = new_user(api_engine, "carol@example.com")
+    workspace_id, session = new_user(api_engine, "carol@example.com")
     create_schedule(
         client, session, request={"url": "https://x.example", "headers": SECRET_HEADERS}
     )
-    reader = api_key_headers(api_engine, user_id, "read")
+    reader = api_key_headers(api_engine, workspace_id, "read")
     masked = export(client, reader)
     assert masked["schedules"][0]["request"]["headers"]["Authorization"] == "***"
     refused = client.get("/schedules/export", params={"include_secrets": "true"}, headers=reader)
     assert refused.status_code == 403
     assert error_of(refused)["code"] == "insufficient_scope"
     assert import_(client, reader, masked).status_code == 403
-    writer = api_key_headers(api_engine, user_id, "write")
+    writer = api_key_headers(api_engine, workspace_id, "write")
     full = export(client, writer, include_secrets="true")
     assert full["schedules"][0]["request"]["headers"]["Authorization"] == "Bearer t0ken"
 

@@ -360,11 +360,15 @@ def test_the_cursor_walk_returns_every_schedule_once(client, alice, api_engine):
 
 
 def test_list_filters_by_status_and_shows_the_last_run(client, alice, api_engine):
-    user_id, headers = new_user(api_engine, "carol@example.com")
+    workspace_id, headers = new_user(api_engine, "carol@example.com")
     first = create_schedule(client, headers, name="a")
     second = create_schedule(client, headers, name="b", paused=True)
-    add_run(api_engine, user_id=user_id, schedule_id=first["id"], status="failed", attempts=1)
-    newest = add_run(api_engine, user_id=user_id, schedule_id=first["id"], status="succeeded")
+    add_run(
+        api_engine, workspace_id=workspace_id, schedule_id=first["id"], status="failed", attempts=1
+    )
+    newest = add_run(
+        api_engine, workspace_id=workspace_id, schedule_id=first["id"], status="succeeded"
+    )
     items = client.get("/schedules", headers=headers).json()["items"]
     assert [item["id"] for item in items] == [first["id"], second["id"]]
     assert items[0]["last_run"]["id"] == newest
@@ -456,9 +460,9 @@ def test_patch_validation(client, alice):
 
 
 def test_delete(client, alice, api_engine):
-    user_id, headers = new_user(api_engine, "dan@example.com")
+    workspace_id, headers = new_user(api_engine, "dan@example.com")
     schedule = create_schedule(client, headers)
-    add_run(api_engine, user_id=user_id, schedule_id=schedule["id"], attempts=2)
+    add_run(api_engine, workspace_id=workspace_id, schedule_id=schedule["id"], attempts=2)
     response = client.delete(f"/schedules/{schedule['id']}", headers=headers)
     assert response.status_code == 204 and response.content == b""
     assert client.get(f"/schedules/{schedule['id']}", headers=headers).status_code == 404
@@ -597,13 +601,13 @@ def test_a_retried_trigger_runs_once(client, alice, redis_url):
 
 
 def test_stats(client, api_engine):
-    user_id, headers = new_user(api_engine, "erin@example.com")
+    workspace_id, headers = new_user(api_engine, "erin@example.com")
     schedule = create_schedule(client, headers)
     now = datetime.now(UTC)
     for n, latency in enumerate((100.0, 200.0, 300.0, 400.0)):
         add_run(
             api_engine,
-            user_id=user_id,
+            workspace_id=workspace_id,
             schedule_id=schedule["id"],
             scheduled_for=now - timedelta(hours=n + 1),
             status="succeeded",
@@ -613,7 +617,7 @@ def test_stats(client, api_engine):
         )
     add_run(
         api_engine,
-        user_id=user_id,
+        workspace_id=workspace_id,
         schedule_id=schedule["id"],
         scheduled_for=now - timedelta(hours=6),
         status="failed",
@@ -623,14 +627,14 @@ def test_stats(client, api_engine):
     )
     add_run(
         api_engine,
-        user_id=user_id,
+        workspace_id=workspace_id,
         schedule_id=schedule["id"],
         scheduled_for=now - timedelta(hours=7),
         status="skipped",
     )
     add_run(
         api_engine,
-        user_id=user_id,
+        workspace_id=workspace_id,
         schedule_id=schedule["id"],
         scheduled_for=now - timedelta(days=3),
         status="failed",

@@ -42,10 +42,10 @@ def assert_hidden(response, *secrets):
 
 
 def test_it_masks_url_secrets_of_schedules_for_every_caller(client, api_engine, alice):
-    user_id, auth = alice
+    workspace_id, auth = alice
     schedule = create_schedule(client, auth, request={"url": SECRET_URL})
     assert schedule["request"]["url"] == SHOWN_URL
-    read = api_key_headers(api_engine, user_id, "read")
+    read = api_key_headers(api_engine, workspace_id, "read")
     for headers in (auth, read):
         for path in (f"/schedules/{schedule['id']}", "/schedules"):
             assert_hidden(client.get(path, headers=headers), "pa55word", "s3cr3t", "t0k3n")
@@ -96,11 +96,11 @@ def test_target_urls_are_masked_and_kept_the_same_way(client, api_engine, alice)
 
 
 def test_channel_webhook_urls_show_only_their_host(client, api_engine, alice):
-    user_id, auth = alice
+    workspace_id, auth = alice
     body = {"name": "ops", "kind": "webhook", "url": SLACK_URL}
     channel = client.post("/notification-channels", json=body, headers=auth).json()
     assert channel["url"] == "https://hooks.slack.com/***"
-    read = api_key_headers(api_engine, user_id, "read")
+    read = api_key_headers(api_engine, workspace_id, "read")
     for headers in (auth, read):
         for path in (f"/notification-channels/{channel['id']}", "/notification-channels"):
             assert_hidden(client.get(path, headers=headers), "XXXXXXXX", "T000")
@@ -113,10 +113,10 @@ def test_channel_webhook_urls_show_only_their_host(client, api_engine, alice):
 
 
 def test_exports_mask_url_secrets_unless_a_full_export_is_asked(client, api_engine, alice):
-    user_id, auth = alice
+    workspace_id, auth = alice
     create_target(client, auth, url=SECRET_URL)
     create_schedule(client, auth, request={"url": SECRET_URL})
-    read = api_key_headers(api_engine, user_id, "read")
+    read = api_key_headers(api_engine, workspace_id, "read")
     masked = client.get("/schedules/export", headers=read)
     assert_hidden(masked, "pa55word", "s3cr3t", "t0k3n")
     document = masked.json()

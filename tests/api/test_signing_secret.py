@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlmodel import Session, select
 
-from hookboard.core.secrets import live_secrets_by_user
+from hookboard.core.secrets import live_secrets_by_workspace
 from hookboard.domain.signing import secret_key
 from hookboard.models import SigningSecret, User
 from tests.api.test_api_keys import bearer, create_key, seeded_user
@@ -26,9 +26,9 @@ def secrets_of(client: httpx.Client, headers) -> dict:
 
 def active_secrets(engine, email: str) -> list[str]:
     with Session(engine) as session:
-        user_id = session.exec(select(User.id).where(User.email == email)).one()
-        found = live_secrets_by_user(session.connection(), {user_id}, datetime.now(UTC))
-    return found.get(user_id, [])
+        workspace_id = session.exec(select(User.id).where(User.email == email)).one()
+        found = live_secrets_by_workspace(session.connection(), {workspace_id}, datetime.now(UTC))
+    return found.get(workspace_id, [])
 
 
 def test_get_returns_the_current_secret_in_full(client, api_engine):

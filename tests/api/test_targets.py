@@ -162,7 +162,7 @@ def test_private_addresses_are_refused(strict):
 
 
 def test_a_test_delivery_is_sent_signed_and_reported(client, api_engine):
-    user_id, headers = new_user(api_engine, "frank@example.com")
+    workspace_id, headers = new_user(api_engine, "frank@example.com")
     with Receiver(
         status=201, body=b"created!", headers={"Set-Cookie": "sid=1", "X-Reply": "yes"}
     ) as receiver:
@@ -192,7 +192,9 @@ def test_a_test_delivery_is_sent_signed_and_reported(client, api_engine):
     assert request.headers["authorization"] == "Bearer abc"
     assert request.headers["user-agent"].startswith("Hookboard/")
     with Session(api_engine) as session:
-        secret = session.exec(select(SigningSecret).where(SigningSecret.user_id == user_id)).one()
+        secret = session.exec(
+            select(SigningSecret).where(SigningSecret.workspace_id == workspace_id)
+        ).one()
     Webhook(secret.secret).verify(request.body, request.headers)
     assert request.headers["webhook-id"].startswith("test_")
 

@@ -9,7 +9,7 @@ import time
 import pyotp
 from sqlmodel import Session, select
 
-from hookboard.models import User
+from hookboard.models import User, Workspace
 from tests.api.support import api_key_headers
 from tests.api.test_api_keys import SEEDED_PASSWORD, seeded_user
 from tests.api.test_auth import assert_error, bearer
@@ -171,8 +171,8 @@ def test_wrong_codes_are_throttled_and_a_challenge_takes_five_tries(client, api_
 def test_api_keys_cannot_manage_two_factor_login_or_sessions(client, api_engine):
     seeded_user(api_engine, EMAIL)
     with Session(api_engine) as session:
-        user_id = session.exec(select(User.id)).one()
-    key = api_key_headers(api_engine, user_id, "write")
+        workspace_id = session.exec(select(Workspace.id)).one()
+    key = api_key_headers(api_engine, workspace_id, "write")
     assert_error(client.post("/auth/totp/setup", headers=key), 403, "not_a_session")
     assert_error(client.get("/auth/sessions", headers=key), 403, "not_a_session")
 

@@ -16,7 +16,7 @@ from tests.support.engine import (
     EngineProcesses,
     get_schedule,
     make_schedule,
-    make_user,
+    make_workspace,
     runs_of,
     wait_until,
 )
@@ -43,10 +43,10 @@ def processes(database_url, redis_url, engine, smtp):
         yield running
 
 
-def add_channel(engine, user_id: int, **fields) -> int:
+def add_channel(engine, workspace_id: int, **fields) -> int:
     fields.setdefault("name", fields["kind"])
     with Session(engine) as session:
-        channel = NotificationChannel(user_id=user_id, **fields)
+        channel = NotificationChannel(workspace_id=workspace_id, **fields)
         session.add(channel)
         session.commit()
         return channel.id
@@ -57,10 +57,10 @@ def alerts(engine) -> list[Alert]:
         return list(session.exec(select(Alert).order_by(Alert.id)))
 
 
-def every_second(engine, user_id: int, url: str, **fields) -> int:
+def every_second(engine, workspace_id: int, url: str, **fields) -> int:
     return make_schedule(
         engine,
-        user_id,
+        workspace_id,
         name="billing sync",
         kind="interval",
         every=1,
@@ -74,11 +74,11 @@ def every_second(engine, user_id: int, url: str, **fields) -> int:
 
 
 def test_a_failing_schedule_pauses_itself_and_alerts_by_webhook_and_email(engine, processes, smtp):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     with Receiver(status=500) as endpoint, Receiver() as alert_hook:
-        add_channel(engine, user_id, kind="webhook", url=alert_hook.url + "/slack")
-        add_channel(engine, user_id, kind="email", email="ops@example.com")
-        schedule_id = every_second(engine, user_id, endpoint.url, auto_pause_after=3)
+        add_channel(engine, workspace_id, kind="webhook", url=alert_hook.url + "/slack")
+        add_channel(engine, workspace_id, kind="email", email="ops@example.com")
+        schedule_id = every_second(engine, workspace_id, endpoint.url, auto_pause_after=3)
         processes.ticker()
         processes.worker()
         schedule = wait_until(
@@ -121,15 +121,15 @@ def test_a_failing_schedule_pauses_itself_and_alerts_by_webhook_and_email(engine
 
 
 def test_the_first_success_after_failures_sends_recovered(engine, processes):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     answers = itertools.chain([500, 500], itertools.repeat(200))
 
     def flaky(_request):
         return next(answers), {}, b""
 
     with Receiver(responder=flaky) as endpoint, Receiver() as alert_hook:
-        add_channel(engine, user_id, kind="webhook", url=alert_hook.url)
-        schedule_id = every_second(engine, user_id, endpoint.url)
+        add_channel(engine, workspace_id, kind="webhook", url=alert_hook.url)
+        schedule_id = every_second(engine, workspace_id, endpoint.url)
         processes.ticker()
         processes.worker()
         hooks = alert_hook.wait_for(2, timeout=30)
@@ -142,7 +142,7 @@ def test_the_first_success_after_failures_sends_recovered(engine, processes):
 
 
 def test_an_alert_is_retried_until_its_receiver_takes_it(engine, processes, smtp):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     answers = itertools.chain([503], itertools.repeat(200))
 
     def down_once(_request):
@@ -150,9 +150,9 @@ def test_an_alert_is_retried_until_its_receiver_takes_it(engine, processes, smtp
 
     smtp._fail_first = 1  # the SMTP server refuses the first message too (451)
     with Receiver(status=404) as endpoint, Receiver(responder=down_once) as alert_hook:
-        add_channel(engine, user_id, kind="webhook", url=alert_hook.url)
-        add_channel(engine, user_id, kind="email", email="ops@example.com")
-        every_second(engine, user_id, endpoint.url, auto_pause_after=1)
+        add_channel(engine, workspace_id, kind="webhook", url=alert_hook.url)
+        add_channel(engine, workspace_id, kind="email", email="ops@example.com")
+        every_second(engine, workspace_id, endpoint.url, auto_pause_after=1)
         processes.ticker()
         processes.worker()
         hooks = alert_hook.wait_for(3, timeout=30)  # 2 alerts, the first one twice
@@ -170,13 +170,13 @@ def test_an_alert_is_retried_until_its_receiver_takes_it(engine, processes, smtp
 
 
 def test_an_alert_queued_while_no_worker_runs_is_sent_when_one_starts(engine, processes):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     with Receiver() as alert_hook:
-        channel_id = add_channel(engine, user_id, kind="webhook", url=alert_hook.url)
+        channel_id = add_channel(engine, workspace_id, kind="webhook", url=alert_hook.url)
         with Session(engine) as session:
             session.add(
                 Alert(
-                    user_id=user_id,
+                    workspace_id=workspace_id,
                     channel_id=channel_id,
                     event="run_failed",
                     subject="Run failed: x",

@@ -14,7 +14,7 @@ from hookboard.core.db import make_engine
 from hookboard.domain.passwords import verify_password
 from hookboard.domain.tokens import hash_token
 from hookboard.models import ApiKey, Schedule, User
-from tests.support.engine import EngineProcesses, make_schedule, make_user, wait_until
+from tests.support.engine import EngineProcesses, make_schedule, make_workspace, wait_until
 from tests.support.processes import PROJECT_ROOT, free_port, hookboard_env, run_python
 
 
@@ -74,8 +74,8 @@ def test_create_a_user_and_an_api_key(env, engine):
 
 
 def test_export_then_import_into_another_account(env, engine, tmp_path):
-    alice = make_user(engine, "alice@example.com")
-    make_user(engine, "bob@example.com")
+    alice = make_workspace(engine, "alice@example.com")
+    make_workspace(engine, "bob@example.com")
     make_schedule(
         engine, alice, name="nightly", kind="cron", cron="0 2 * * *", timezone="Europe/Berlin",
         url="https://hooks.example.com/n", method="POST", headers={"X-Api-Key": "k3y"},

@@ -24,7 +24,7 @@ from tests.support.engine import (
     attempts_of,
     get_schedule,
     make_schedule,
-    make_user,
+    make_workspace,
     runs_of,
     wait_until,
 )
@@ -46,11 +46,11 @@ def finished(engine, schedule_id, count, statuses=("succeeded",)):
 
 
 def test_an_interval_schedule_is_delivered_signed_and_logged(engine, processes):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     with Receiver() as receiver:
         schedule_id = make_schedule(
             engine,
-            user_id,
+            workspace_id,
             kind="interval",
             every=1,
             unit="seconds",
@@ -100,7 +100,7 @@ def fire_once(engine, processes, url, statuses=("succeeded",), **fields):
     """A one-off schedule due now, run by fresh ticker and worker processes
     until its run reaches one of `statuses`; returns (schedule id, run)."""
     schedule_id = make_schedule(
-        engine, make_user(engine), kind="once", run_at=_soon(), url=url, **fields
+        engine, make_workspace(engine), kind="once", run_at=_soon(), url=url, **fields
     )
     processes.ticker()
     processes.worker()
@@ -185,11 +185,11 @@ def test_loopback_is_refused_without_the_operator_allowing_it(engine, database_u
 
 
 def test_overlapping_firings_are_skipped_while_a_run_is_in_flight(engine, processes):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     with Receiver(delay=2.5) as receiver:
         schedule_id = make_schedule(
             engine,
-            user_id,
+            workspace_id,
             kind="interval",
             every=1,
             unit="seconds",
@@ -217,11 +217,11 @@ def test_overlapping_firings_are_skipped_while_a_run_is_in_flight(engine, proces
 def test_a_schedule_using_a_target_sends_the_target_as_it_is_at_firing(engine, processes):
     from hookboard.models import Target
 
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     with Receiver() as receiver:
         with Session(engine) as session:
             target = Target(
-                user_id=user_id,
+                workspace_id=workspace_id,
                 name="t",
                 url=receiver.url + "/old",
                 method="PUT",
@@ -233,7 +233,7 @@ def test_a_schedule_using_a_target_sends_the_target_as_it_is_at_firing(engine, p
             target_id = target.id
         make_schedule(
             engine,
-            user_id,
+            workspace_id,
             kind="interval",
             every=1,
             unit="seconds",
@@ -260,7 +260,7 @@ def _soon():
 
 
 def test_a_change_wakes_a_sleeping_ticker(engine, database_url, redis_url):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     # Idle for up to 60 s unless woken: a firing within seconds proves the wake-up.
     with (
         Receiver() as receiver,
@@ -270,7 +270,7 @@ def test_a_change_wakes_a_sleeping_ticker(engine, database_url, redis_url):
         processes.worker()
         time.sleep(3)  # nothing is due, so the ticker is asleep by now
         schedule_id = make_schedule(
-            engine, user_id, kind="once", run_at=datetime.now(UTC), url=receiver.url
+            engine, workspace_id, kind="once", run_at=datetime.now(UTC), url=receiver.url
         )
         woken_at = datetime.now(UTC)
         wake_tickers(Redis.from_url(redis_url), processes.queue_name)
@@ -280,9 +280,11 @@ def test_a_change_wakes_a_sleeping_ticker(engine, database_url, redis_url):
 
 def test_deleting_a_schedule_mid_delivery_spoils_no_other_run(engine):
     """Two runs finish in one batch; one's schedule was deleted meanwhile."""
-    user_id = make_user(engine)
-    kept_id = make_schedule(engine, user_id, kind="once", run_at=_soon(), url="http://a.test/")
-    doomed_id = make_schedule(engine, user_id, kind="once", run_at=_soon(), url="http://b.test/")
+    workspace_id = make_workspace(engine)
+    kept_id = make_schedule(engine, workspace_id, kind="once", run_at=_soon(), url="http://a.test/")
+    doomed_id = make_schedule(
+        engine, workspace_id, kind="once", run_at=_soon(), url="http://b.test/"
+    )
     now = datetime.now(UTC) + timedelta(seconds=1)
     grace = timedelta(seconds=30)
     run_ids = dispatch_due(engine, now, limit=10, misfire_grace=grace, lease_grace=grace).run_ids
@@ -305,11 +307,11 @@ def test_batched_writes_keep_every_character_and_skip_a_stale_duplicate(engine):
     """The batch travels as one JSON document on PostgreSQL: quotes, backslashes,
     newlines and non-ASCII text must come back as sent, and a second record of
     the same claim (a stale duplicate) must not move the run again."""
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     tricky = 'a "quoted" \\ back\\slash\nnew line, tab\t, émoji 🎉, {"json": [1, 2]}'
     schedule_id = make_schedule(
         engine,
-        user_id,
+        workspace_id,
         kind="once",
         run_at=_soon(),
         url='http://a.test/p?q="x"',

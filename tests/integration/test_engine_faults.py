@@ -36,7 +36,7 @@ from tests.support.engine import (
     attempts_of,
     get_schedule,
     make_schedule,
-    make_user,
+    make_workspace,
     runs_of,
     wait_until,
 )
@@ -78,7 +78,7 @@ def _assert_firing_is_unique(engine, run: Run) -> None:
     with engine.connect() as connection, pytest.raises(IntegrityError):
         connection.execute(
             runs_table.insert().values(
-                user_id=run.user_id,
+                workspace_id=run.workspace_id,
                 schedule_id=run.schedule_id,
                 scheduled_for=run.scheduled_for,
                 trigger="schedule",
@@ -143,7 +143,7 @@ def _kill_worker(processes: EngineProcesses, worker: subprocess.Popen) -> None:
 def test_a_delivery_cut_by_kill_9_of_its_worker_is_sent_again_under_the_same_id(
     engine, database_url, engine_redis_url
 ):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     # The first request is answered after 3 s: long enough to kill its worker meanwhile.
     with (
         Receiver(delay=3) as receiver,
@@ -151,7 +151,7 @@ def test_a_delivery_cut_by_kill_9_of_its_worker_is_sent_again_under_the_same_id(
     ):
         schedule_id = make_schedule(
             engine,
-            user_id,
+            workspace_id,
             kind="interval",
             every=1,
             unit="hours",  # fires once now, then not again during the test
@@ -191,14 +191,14 @@ def test_a_delivery_cut_by_kill_9_of_its_worker_is_sent_again_under_the_same_id(
 def test_a_running_run_whose_lease_ran_out_is_claimable_once_recovery_requeues_it(engine):
     """The same path without processes: the orphan's lease runs out, the ticker's
     recovery queues it again, and the next worker to see the job must claim it."""
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     schedule_id = make_schedule(
-        engine, user_id, kind="interval", every=1, unit="hours", url="http://127.0.0.1:9/"
+        engine, workspace_id, kind="interval", every=1, unit="hours", url="http://127.0.0.1:9/"
     )
     now = _now()
     with Session(engine) as session:
         run = Run(
-            user_id=user_id,
+            workspace_id=workspace_id,
             schedule_id=schedule_id,
             scheduled_for=now - 10 * SECOND,
             status=RunStatus.running,  # claimed by a worker that then died
@@ -233,7 +233,7 @@ LEASE_GRACE_SECONDS = 5
 def test_a_ticker_killed_and_restarted_neither_duplicates_nor_replays_missed_firings(
     engine, database_url, engine_redis_url, misfire
 ):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     grace = MISFIRE_GRACE[misfire]
     with (
         Receiver() as receiver,
@@ -251,7 +251,7 @@ def test_a_ticker_killed_and_restarted_neither_duplicates_nor_replays_missed_fir
         starts_at = _next_whole_second(3)
         schedule_id = make_schedule(
             engine,
-            user_id,
+            workspace_id,
             kind="interval",
             every=1,
             unit="seconds",
@@ -328,11 +328,11 @@ def test_a_ticker_killed_and_restarted_neither_duplicates_nor_replays_missed_fir
 def test_a_ticker_late_by_less_than_the_misfire_grace_loses_no_firing(engine):
     """What a busy ticker does: it reaches an every-second schedule 1.5 s late. Neither
     instant is missed (grace 30 s), so both must be recorded, late."""
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     due = _next_whole_second(30)
     schedule_id = make_schedule(
         engine,
-        user_id,
+        workspace_id,
         kind="interval",
         every=1,
         unit="seconds",
@@ -370,14 +370,14 @@ def test_kill_9_of_a_worker_leaves_no_orphan(sqlite_url, private_redis):
 def test_runs_whose_jobs_died_with_redis_are_delivered_after_it_comes_back_empty(
     engine, database_url, private_redis
 ):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     with (
         Receiver() as receiver,
         EngineProcesses(database_url, private_redis.url, LEASE_GRACE_SECONDS="1") as processes,
     ):
         schedule_id = make_schedule(
             engine,
-            user_id,
+            workspace_id,
             kind="interval",
             every=1,
             unit="seconds",
@@ -426,13 +426,13 @@ SCHEDULES = 500
 FIRINGS = 20
 
 
-def _make_window_schedules(engine, user_id: int, url: str, starts_at: datetime) -> list[int]:
+def _make_window_schedules(engine, workspace_id: int, url: str, starts_at: datetime) -> list[int]:
     now = _now()
     with Session(engine) as session:
         ids = [
             crud.create_schedule(
                 session,
-                user_id=user_id,
+                workspace_id=workspace_id,
                 now=now,
                 name=f"window {n}",
                 kind="window",
@@ -453,7 +453,7 @@ def _make_window_schedules(engine, user_id: int, url: str, starts_at: datetime) 
 def test_two_tickers_and_two_workers_deliver_10000_firings_exactly_once_each(
     engine, database_url, engine_redis_url
 ):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     started = time.monotonic()
     with (
         Receiver(record=False) as receiver,
@@ -466,7 +466,7 @@ def test_two_tickers_and_two_workers_deliver_10000_firings_exactly_once_each(
         # Processes first, then schedules whose first firing is a few seconds away,
         # so no firing is late (a late interval firing coalesces the instants it missed).
         starts_at = _next_whole_second(4)
-        schedule_ids = _make_window_schedules(engine, user_id, receiver.url + "/w", starts_at)
+        schedule_ids = _make_window_schedules(engine, workspace_id, receiver.url + "/w", starts_at)
         total = SCHEDULES * FIRINGS
 
         progress: list[dict] = []

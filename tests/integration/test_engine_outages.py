@@ -26,7 +26,7 @@ from tests.support.engine import (
     EngineProcesses,
     attempts_of,
     make_schedule,
-    make_user,
+    make_workspace,
     runs_of,
     wait_until,
 )
@@ -47,7 +47,7 @@ def database_url(postgres_url) -> str:
 def test_outcomes_finished_during_an_outage_are_recorded_once_and_never_sent_again(
     engine, database_url, engine_redis_url
 ):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     fire_at = datetime.now(UTC) + timedelta(seconds=3)
     with (
         Receiver(delay=ANSWER_SECONDS) as receiver,
@@ -58,7 +58,7 @@ def test_outcomes_finished_during_an_outage_are_recorded_once_and_never_sent_aga
         schedule_ids = [
             make_schedule(
                 engine,
-                user_id,
+                workspace_id,
                 name=f"once {n}",
                 kind="once",
                 run_at=fire_at,
@@ -109,7 +109,7 @@ class _CutAfterATick(Ticker):
 def test_the_ticker_survives_an_outage_that_meets_it_while_idle(
     engine, database_url, redis, redis_url
 ):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     settings = Settings(
         database_url=database_url,
         redis_url=redis_url,
@@ -127,7 +127,7 @@ def test_the_ticker_survives_an_outage_that_meets_it_while_idle(
         assert thread.is_alive()
         ticker.outage.close()
         schedule_id = make_schedule(
-            engine, user_id, kind="once", run_at=datetime.now(UTC), url="http://127.0.0.1:9/"
+            engine, workspace_id, kind="once", run_at=datetime.now(UTC), url="http://127.0.0.1:9/"
         )
         runs = wait_until(lambda: runs_of(engine, schedule_id), timeout=10)
         assert thread.is_alive()
@@ -144,14 +144,14 @@ def test_firings_recorded_while_redis_is_down_are_sent_not_skipped_as_overlaps(
 ):
     """overlap=skip skips a firing only while the previous run is being delivered:
     a run recorded but never queued (Redis down) does not count."""
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     with (
         Receiver() as receiver,
         EngineProcesses(database_url, private_redis.url, LEASE_GRACE_SECONDS="1") as processes,
     ):
         schedule_id = make_schedule(
             engine,
-            user_id,
+            workspace_id,
             kind="interval",
             every=1,
             unit="seconds",

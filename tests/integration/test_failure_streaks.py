@@ -12,7 +12,7 @@ from hookboard.engine.record import Delivered, record_outcomes
 from hookboard.models import Alert, NotificationChannel, Schedule
 from hookboard.net.outcome import AttemptOutcome
 from hookboard.services import crud
-from tests.support.engine import get_schedule, make_schedule, make_user
+from tests.support.engine import get_schedule, make_schedule, make_workspace
 
 GRACE = timedelta(seconds=30)
 
@@ -44,18 +44,26 @@ def events(engine) -> list[str]:
 
 
 def test_a_streak_pauses_alerts_and_recovers(engine):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     with Session(engine) as session:
-        session.add(NotificationChannel(user_id=user_id, name="a", kind="webhook", url="http://a/"))
         session.add(
             NotificationChannel(
-                user_id=user_id, name="off", kind="webhook", url="http://b/", enabled=False
+                workspace_id=workspace_id, name="a", kind="webhook", url="http://a/"
+            )
+        )
+        session.add(
+            NotificationChannel(
+                workspace_id=workspace_id,
+                name="off",
+                kind="webhook",
+                url="http://b/",
+                enabled=False,
             )
         )
         session.commit()
     schedule_id = make_schedule(
         engine,
-        user_id,
+        workspace_id,
         kind="interval",
         every=1,
         unit="hours",
@@ -93,9 +101,9 @@ def test_a_streak_pauses_alerts_and_recovers(engine):
 
 
 def test_successes_without_a_streak_touch_nothing(engine):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     schedule_id = make_schedule(
-        engine, user_id, kind="interval", every=1, unit="hours", url="http://x.test/"
+        engine, workspace_id, kind="interval", every=1, unit="hours", url="http://x.test/"
     )
     before = get_schedule(engine, schedule_id)
     now = datetime.now(UTC)

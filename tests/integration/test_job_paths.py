@@ -12,7 +12,7 @@ from rq.utils import import_attribute
 from hookboard.engine import jobs
 from hookboard.engine.dispatch import dispatch_due
 from hookboard.engine.queueing import DELIVER_JOB, delivery_queue, enqueue_retry, enqueue_runs
-from tests.support.engine import EngineProcesses, make_schedule, make_user, runs_of, wait_until
+from tests.support.engine import EngineProcesses, make_schedule, make_workspace, runs_of, wait_until
 from tests.support.receiver import Receiver
 
 OLD_DELIVER_JOB = "hookboard.jobs.deliver_runs"  # the path of release 0.1
@@ -34,11 +34,11 @@ def test_fresh_runs_and_retries_are_queued_under_the_job_path(redis):
 
 
 def test_a_job_queued_under_the_old_path_is_delivered(engine, database_url, redis_url, redis):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     with Receiver() as receiver, EngineProcesses(database_url, redis_url) as processes:
         run_at = datetime.now(UTC) + timedelta(milliseconds=300)
         schedule_id = make_schedule(
-            engine, user_id, kind="once", run_at=run_at, url=receiver.url + "/old"
+            engine, workspace_id, kind="once", run_at=run_at, url=receiver.url + "/old"
         )
         grace = timedelta(seconds=30)
         now = run_at + timedelta(seconds=1)

@@ -10,18 +10,18 @@ from sqlalchemy import func, insert, select
 
 from hookboard.engine.ticker import RECOVERY_BATCH
 from hookboard.models import Run, RunStatus
-from tests.support.engine import EngineProcesses, make_schedule, make_user, wait_until
+from tests.support.engine import EngineProcesses, make_schedule, make_workspace, wait_until
 
 runs_table = Run.__table__
 STRANDED = 3 * RECOVERY_BATCH + 7
 
 
-def _strand_runs(engine, user_id: int, schedule_id: int) -> None:
+def _strand_runs(engine, workspace_id: int, schedule_id: int) -> None:
     """Runs a dead worker left behind: recorded, their lease long run out."""
     now = datetime.now(UTC)
     rows = [
         {
-            "user_id": user_id,
+            "workspace_id": workspace_id,
             "schedule_id": schedule_id,
             "scheduled_for": now - timedelta(minutes=10, seconds=n),
             "trigger": "schedule",
@@ -40,15 +40,15 @@ def _strand_runs(engine, user_id: int, schedule_id: int) -> None:
 def test_a_backlog_of_expired_leases_is_queued_again_within_seconds(
     engine, database_url, engine_redis_url
 ):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     schedule_id = make_schedule(
         engine,
-        user_id,
+        workspace_id,
         kind="once",
         run_at=datetime.now(UTC) + timedelta(days=1),
         url="http://127.0.0.1:9/",
     )
-    _strand_runs(engine, user_id, schedule_id)
+    _strand_runs(engine, workspace_id, schedule_id)
     with (
         EngineProcesses(database_url, engine_redis_url) as processes,
         Redis.from_url(engine_redis_url) as redis,

@@ -19,7 +19,7 @@ from hookboard.core.db import make_engine
 from hookboard.core.metrics import MetricsReporter, delivery_counts
 from hookboard.engine.record import RetryLater, Written
 from tests.support.api_server import serve_api
-from tests.support.engine import EngineProcesses, make_schedule, make_user, runs_of, wait_until
+from tests.support.engine import EngineProcesses, make_schedule, make_workspace, runs_of, wait_until
 from tests.support.processes import free_port
 from tests.support.receiver import Receiver
 
@@ -47,7 +47,7 @@ def at_least(samples: dict, least: float, name: str, **labels: str) -> bool:
 
 
 def test_deliveries_of_real_processes_show_up(engine, database_url, redis_url):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     with (
         Receiver() as ok_receiver,
         Receiver(status=404) as missing,
@@ -57,10 +57,10 @@ def test_deliveries_of_real_processes_show_up(engine, database_url, redis_url):
         ) as base,
     ):
         good = make_schedule(
-            engine, user_id, kind="interval", every=1, unit="seconds", url=ok_receiver.url
+            engine, workspace_id, kind="interval", every=1, unit="seconds", url=ok_receiver.url
         )
         bad = make_schedule(
-            engine, user_id, kind="interval", every=1, unit="seconds", url=missing.url,
+            engine, workspace_id, kind="interval", every=1, unit="seconds", url=missing.url,
             max_attempts=1,
         )  # fmt: skip
         processes.ticker()
@@ -100,10 +100,10 @@ def test_deliveries_of_real_processes_show_up(engine, database_url, redis_url):
 
 
 def test_due_backlog_counts_schedules_no_ticker_has_fired(engine, database_url, redis_url):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     for _ in range(3):
         make_schedule(
-            engine, user_id, kind="once", run_at=datetime.now(UTC) + timedelta(seconds=1),
+            engine, workspace_id, kind="once", run_at=datetime.now(UTC) + timedelta(seconds=1),
             url="http://127.0.0.1:9/never",
         )  # fmt: skip
     time.sleep(2.5)  # due for over a second, and no ticker runs

@@ -7,18 +7,20 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from hookboard.models import Run, Schedule, User
+from hookboard.models import Run, Schedule, Workspace
 
 
-def make_user(session: Session, email: str = "a@example.com") -> User:
-    user = User(email=email, password_hash="x")
-    session.add(user)
+def make_workspace(session: Session, name: str = "team") -> Workspace:
+    workspace = Workspace(name=name)
+    session.add(workspace)
     session.flush()
-    return user
+    return workspace
 
 
-def make_schedule(session: Session, user: User) -> Schedule:
-    schedule = Schedule(user_id=user.id, name="s", kind="interval", every=1, unit="minutes")
+def make_schedule(session: Session, workspace: Workspace) -> Schedule:
+    schedule = Schedule(
+        workspace_id=workspace.id, name="s", kind="interval", every=1, unit="minutes"
+    )
     session.add(schedule)
     session.flush()
     return schedule
@@ -27,11 +29,13 @@ def make_schedule(session: Session, user: User) -> Schedule:
 def test_a_firing_cannot_be_recorded_twice(engine):
     instant = datetime(2026, 1, 1, 12, tzinfo=UTC)
     with Session(engine) as session:
-        user = make_user(session)
-        schedule = make_schedule(session, user)
-        session.add(Run(user_id=user.id, schedule_id=schedule.id, scheduled_for=instant))
+        workspace = make_workspace(session)
+        schedule = make_schedule(session, workspace)
+        run = Run(workspace_id=workspace.id, schedule_id=schedule.id, scheduled_for=instant)
+        session.add(run)
         session.commit()
-        session.add(Run(user_id=user.id, schedule_id=schedule.id, scheduled_for=instant))
+        again = Run(workspace_id=workspace.id, schedule_id=schedule.id, scheduled_for=instant)
+        session.add(again)
         with pytest.raises(IntegrityError):
             session.commit()
 
@@ -39,8 +43,8 @@ def test_a_firing_cannot_be_recorded_twice(engine):
 def test_datetimes_come_back_aware_and_in_utc(engine):
     berlin_noon = datetime(2026, 7, 1, 12, tzinfo=UTC).astimezone(ZoneInfo("Europe/Berlin"))
     with Session(engine) as session:
-        user = make_user(session)
-        schedule = make_schedule(session, user)
+        workspace = make_workspace(session)
+        schedule = make_schedule(session, workspace)
         schedule.next_run_at = berlin_noon
         session.commit()
         schedule_id = schedule.id
@@ -53,18 +57,18 @@ def test_datetimes_come_back_aware_and_in_utc(engine):
 
 def test_naive_datetimes_are_refused(engine):
     with Session(engine) as session:
-        user = make_user(session)
-        schedule = make_schedule(session, user)
+        workspace = make_workspace(session)
+        schedule = make_schedule(session, workspace)
         schedule.next_run_at = datetime(2026, 1, 1, 12)
         with pytest.raises(Exception, match="timezone"):
             session.commit()
 
 
-def test_deleting_a_user_deletes_what_they_own(engine):
+def test_deleting_a_workspace_deletes_what_it_owns(engine):
     with Session(engine) as session:
-        user = make_user(session)
-        make_schedule(session, user)
+        workspace = make_workspace(session)
+        make_schedule(session, workspace)
         session.commit()
-        session.delete(user)
+        session.delete(workspace)
         session.commit()
         assert session.exec(select(Schedule)).all() == []

@@ -22,7 +22,7 @@ from tests.support.engine import (
     EngineProcesses,
     attempts_of,
     make_schedule,
-    make_user,
+    make_workspace,
     runs_of,
     wait_until,
 )
@@ -47,7 +47,7 @@ def _scheduler_holder(redis: Redis, queue_name: str) -> tuple[str, int] | None:
 def test_retries_stay_on_time_after_the_scheduler_s_worker_is_killed(
     engine, database_url, engine_redis_url
 ):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     with (
         Receiver(status=503) as receiver,
         EngineProcesses(database_url, engine_redis_url) as processes,
@@ -66,7 +66,7 @@ def test_retries_stay_on_time_after_the_scheduler_s_worker_is_killed(
 
         schedule_id = make_schedule(
             engine,
-            user_id,
+            workspace_id,
             kind="once",
             run_at=datetime.now(UTC),
             url=receiver.url + "/fails",

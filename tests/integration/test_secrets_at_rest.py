@@ -14,12 +14,12 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from hookboard.core.crypto import current_keyring
-from hookboard.core.secrets import live_secrets_by_user
+from hookboard.core.secrets import live_secrets_by_workspace
 from hookboard.domain.crypto import Keyring, envelope_key_id, is_envelope
 from hookboard.engine.claim import claim_runs
 from hookboard.models import NotificationChannel, Run, SigningSecret, Target
 from hookboard.settings import get_settings
-from tests.support.engine import make_schedule, make_user
+from tests.support.engine import make_schedule, make_workspace
 from tests.support.processes import PROJECT_ROOT, hookboard_env
 
 NEW_KEY = "a brand new passphrase, long enough to be a key"
@@ -30,28 +30,30 @@ SCHEDULE_TOKEN = "schedule-api-key-456"
 
 def make_secrets(engine) -> dict:
     """A user with a signing secret, a channel, a target and a schedule using it."""
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     with Session(engine) as session:
         target = Target(
-            user_id=user_id,
+            workspace_id=workspace_id,
             name="t",
             url="http://127.0.0.1:9/hook",
             headers={"Authorization": TARGET_TOKEN, "Accept": "text/plain"},
         )
-        channel = NotificationChannel(user_id=user_id, name="c", kind="webhook", url=CHANNEL_URL)
+        channel = NotificationChannel(
+            workspace_id=workspace_id, name="c", kind="webhook", url=CHANNEL_URL
+        )
         session.add_all([target, channel])
         session.commit()
         target_id = target.id
         secret = session.exec(select(SigningSecret.secret)).one()
     schedule_id = make_schedule(
         engine,
-        user_id,
+        workspace_id,
         kind="once",
         run_at=datetime.now(UTC) + timedelta(hours=1),
         target_id=target_id,
         headers={"X-Api-Key": SCHEDULE_TOKEN},
     )
-    return {"user_id": user_id, "schedule_id": schedule_id, "secret": secret}
+    return {"workspace_id": workspace_id, "schedule_id": schedule_id, "secret": secret}
 
 
 def raw_values(engine) -> list[str]:
@@ -89,10 +91,12 @@ def test_every_reader_gets_the_plaintext_back(engine):
         assert session.exec(select(Target)).one().headers["Authorization"] == TARGET_TOKEN
     now = datetime.now(UTC)
     with engine.connect() as connection:
-        secrets = live_secrets_by_user(connection, {made["user_id"]}, now)
-    assert secrets == {made["user_id"]: [made["secret"]]}
+        secrets = live_secrets_by_workspace(connection, {made["workspace_id"]}, now)
+    assert secrets == {made["workspace_id"]: [made["secret"]]}
     with Session(engine) as session:
-        run = Run(user_id=made["user_id"], schedule_id=made["schedule_id"], scheduled_for=now)
+        run = Run(
+            workspace_id=made["workspace_id"], schedule_id=made["schedule_id"], scheduled_for=now
+        )
         session.add(run)
         session.commit()
         run_id = run.id
@@ -134,7 +138,7 @@ def stored_key_ids(engine) -> set[str]:
 def test_rotation_moves_every_secret_to_the_new_key_in_batches(engine, database_url):
     makes = [make_secrets(engine)]
     for n in range(3):  # more signing secrets than one batch
-        make_user(engine, email=f"other{n}@example.com")
+        make_workspace(engine, email=f"other{n}@example.com")
     old_key = get_settings().effective_secret_key()
     assert stored_key_ids(engine) == {current_keyring().primary_id}
     rotating = {"ENCRYPTION_KEY": NEW_KEY, "ENCRYPTION_KEY_PREVIOUS": old_key}

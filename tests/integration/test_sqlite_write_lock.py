@@ -105,17 +105,17 @@ def app_sqlite(tmp_path):
         user = User(email="importer@example.com", password_hash="x")
         session.add(user)
         session.commit()
-        user_id = user.id
-    yield engine, user_id
+        workspace_id = user.id
+    yield engine, workspace_id
     engine.dispose()
 
 
-def import_steps(engine, user_id: int, size: int, *, dry_run: bool) -> int:
+def import_steps(engine, workspace_id: int, size: int, *, dry_run: bool) -> int:
     steps = WriteSteps(engine)
     with Session(engine, expire_on_commit=False) as session:
         report = run_import(
             session,
-            user_id=user_id,
+            workspace_id=workspace_id,
             document=import_document_of(size),
             dry_run=dry_run,
             now=datetime.now(UTC),
@@ -126,22 +126,25 @@ def import_steps(engine, user_id: int, size: int, *, dry_run: bool) -> int:
 
 
 def test_a_dry_run_import_takes_no_write_lock(app_sqlite):
-    engine, user_id = app_sqlite
-    assert import_steps(engine, user_id, 300, dry_run=True) == 0
+    engine, workspace_id = app_sqlite
+    assert import_steps(engine, workspace_id, 300, dry_run=True) == 0
 
 
 @pytest.mark.parametrize("size", [30, 300])
 def test_an_import_writes_in_a_few_steps_whatever_its_size(app_sqlite, size):
-    engine, user_id = app_sqlite
-    steps = import_steps(engine, user_id, size, dry_run=False)
+    engine, workspace_id = app_sqlite
+    steps = import_steps(engine, workspace_id, size, dry_run=False)
     assert steps <= MAX_IMPORT_WRITE_STEPS, steps
     with Session(engine) as session:
-        assert len(session.exec(select(Schedule).where(Schedule.user_id == user_id)).all()) == size
+        assert (
+            len(session.exec(select(Schedule).where(Schedule.workspace_id == workspace_id)).all())
+            == size
+        )
 
 
 def test_a_second_import_of_the_same_document_updates_in_a_few_steps(app_sqlite):
-    engine, user_id = app_sqlite
-    import_steps(engine, user_id, 100, dry_run=False)
+    engine, workspace_id = app_sqlite
+    import_steps(engine, workspace_id, 100, dry_run=False)
     document = import_document_of(100)
     for item in document["schedules"]:
         item["every"] = 10
@@ -149,7 +152,7 @@ def test_a_second_import_of_the_same_document_updates_in_a_few_steps(app_sqlite)
     with Session(engine, expire_on_commit=False) as session:
         report = run_import(
             session,
-            user_id=user_id,
+            workspace_id=workspace_id,
             document=document,
             dry_run=False,
             now=datetime.now(UTC),

@@ -18,7 +18,7 @@ from tests.support.engine import (
     EngineProcesses,
     attempts_of,
     make_schedule,
-    make_user,
+    make_workspace,
     runs_of,
     wait_until,
 )
@@ -29,10 +29,10 @@ TIMEOUT = 5  # the schedule's timeout: a claim's lease is TIMEOUT + GRACE
 
 
 def _claimed_once(engine) -> tuple[int, list[int], ClaimedRun, datetime]:
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     schedule_id = make_schedule(
         engine,
-        user_id,
+        workspace_id,
         kind="once",
         run_at=datetime.now(UTC),
         url="http://a.test/",
@@ -114,7 +114,7 @@ def test_a_worker_paused_past_its_lease_has_its_request_recorded_as_its_own_atte
 ):
     """The fault drill, with real processes: SIGSTOP the worker while its request is
     in flight, let another worker claim and deliver the run, then SIGCONT."""
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     with (
         Receiver(delay=1.5) as receiver,
         EngineProcesses(database_url, engine_redis_url, LEASE_GRACE_SECONDS="1") as processes,
@@ -123,7 +123,7 @@ def test_a_worker_paused_past_its_lease_has_its_request_recorded_as_its_own_atte
         paused = processes.worker()
         schedule_id = make_schedule(
             engine,
-            user_id,
+            workspace_id,
             kind="once",
             run_at=datetime.now(UTC) + timedelta(seconds=1),
             url=receiver.url + "/hook",

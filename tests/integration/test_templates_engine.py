@@ -13,7 +13,7 @@ from tests.support.engine import (
     EngineProcesses,
     attempts_of,
     make_schedule,
-    make_user,
+    make_workspace,
     runs_of,
     wait_until,
 )
@@ -27,7 +27,7 @@ def processes(database_url, redis_url, engine):
 
 
 def test_each_attempt_gets_its_own_values(engine, processes):
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     answers = itertools.chain([503], itertools.repeat(200))
 
     def fails_once(_request):
@@ -36,7 +36,7 @@ def test_each_attempt_gets_its_own_values(engine, processes):
     with Receiver(responder=fails_once) as receiver:
         schedule_id = make_schedule(
             engine,
-            user_id,
+            workspace_id,
             kind="interval",
             every=1,
             unit="hours",

@@ -13,7 +13,7 @@ from hookboard.engine.claim import claim_runs
 from hookboard.engine.dispatch import dispatch_due
 from hookboard.models import Run, RunStatus, Schedule
 from hookboard.services import crud
-from tests.support.engine import make_schedule, make_user
+from tests.support.engine import make_schedule, make_workspace
 
 GRACE = timedelta(seconds=30)
 
@@ -23,9 +23,9 @@ def _fire(engine, now: datetime) -> list[int]:
     return result.run_ids
 
 
-def _schedule_due(engine, user_id: int, now: datetime) -> int:
+def _schedule_due(engine, workspace_id: int, now: datetime) -> int:
     schedule_id = make_schedule(
-        engine, user_id, kind="interval", every=1, unit="hours", url="https://example.com/x"
+        engine, workspace_id, kind="interval", every=1, unit="hours", url="https://example.com/x"
     )
     with engine.begin() as connection:
         connection.execute(
@@ -43,7 +43,10 @@ def _webhook_ids(engine, run_ids: list[int], now: datetime) -> dict[int, str]:
 
 def test_a_deleted_schedules_run_ids_and_webhook_ids_are_not_given_to_another_user(engine):
     now = datetime.now(UTC)
-    alice, bob = make_user(engine, "alice@example.com"), make_user(engine, "bob@example.com")
+    alice, bob = (
+        make_workspace(engine, "alice@example.com"),
+        make_workspace(engine, "bob@example.com"),
+    )
     alices = _schedule_due(engine, alice, now)
     [alices_run] = _fire(engine, now)
     alices_id = _webhook_ids(engine, [alices_run], now)[alices_run]
@@ -62,9 +65,9 @@ def test_a_deleted_schedules_run_ids_and_webhook_ids_are_not_given_to_another_us
 
 def test_manual_runs_get_a_key_and_a_replay_keeps_it(engine):
     now = datetime.now(UTC)
-    user_id = make_user(engine)
+    workspace_id = make_workspace(engine)
     schedule_id = make_schedule(
-        engine, user_id, kind="interval", every=1, unit="hours", url="https://example.com/x"
+        engine, workspace_id, kind="interval", every=1, unit="hours", url="https://example.com/x"
     )
     with Session(engine) as session:
         schedule = session.get(Schedule, schedule_id)
@@ -85,8 +88,8 @@ def test_manual_runs_get_a_key_and_a_replay_keeps_it(engine):
 
 def test_a_run_recorded_before_keys_existed_is_sent_with_its_old_id(engine):
     now = datetime.now(UTC)
-    user_id = make_user(engine)
-    _schedule_due(engine, user_id, now)
+    workspace_id = make_workspace(engine)
+    _schedule_due(engine, workspace_id, now)
     [run_id] = _fire(engine, now)
     with engine.begin() as connection:  # as the migration leaves existing runs
         connection.execute(

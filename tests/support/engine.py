@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -75,12 +76,21 @@ class EngineProcesses:
         self.stop_all()
 
 
-def make_workspace(engine: Engine, email: str = "owner@example.com") -> int:
-    """A new user's personal workspace: its id."""
+class Account(NamedTuple):
+    user_id: int
+    workspace_id: int  # the personal one
+
+
+def make_account(engine: Engine, email: str = "owner@example.com") -> Account:
     with Session(engine) as session:
         user = crud.create_user(session, email=email, password="correct horse")
         session.commit()
-        return crud.personal_workspace_id(session, user.id)
+        return Account(user.id, crud.personal_workspace_id(session, user.id))
+
+
+def make_workspace(engine: Engine, email: str = "owner@example.com") -> int:
+    """A new user's personal workspace: its id."""
+    return make_account(engine, email).workspace_id
 
 
 def make_schedule(engine: Engine, workspace_id: int, **fields) -> int:

@@ -97,4 +97,3 @@ def test_it_refuses_blank_repeated_and_common_passwords(password):
 def test_ordinary_passwords_pass():
     for password in ("s3cret-pass", "correct horse", "long enough 1", "pässwörd-ünïcode-🔑"):
         assert validate_new_password(password) == password
-

@@ -10,7 +10,7 @@ from hookboard.alerts.senders import Outgoing, slack_payload
 from hookboard.services.badge import badge_path, new_badge_token, render_svg
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-SCHEDULE = ScheduleRef(id=3, user_id=1, name="nightly <report>")
+SCHEDULE = ScheduleRef(id=3, workspace_id=1, name="nightly <report>")
 
 
 def streak(**overrides) -> Streak:

@@ -113,11 +113,11 @@ def test_headers():
 
 def test_limits_from_settings():
     settings = Settings(rate_limit_per_minute=10, user_rate_limit_per_minute=0)
-    assert api_limits(settings, user_id=7, credential="key:3") == [Limit("key:3", 10, 60)]
+    assert api_limits(settings, workspace_id=7, credential="key:3") == [Limit("key:3", 10, 60)]
     assert (
         api_limits(
             Settings(rate_limit_per_minute=0, user_rate_limit_per_minute=0),
-            user_id=7,
+            workspace_id=7,
             credential="key:3",
         )
         == []

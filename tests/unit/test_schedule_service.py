@@ -245,11 +245,11 @@ class FakeRedis:
         self.data.pop(name, None)
 
 
-def _run(redis, *, user_id=1, key="k", fingerprint="f", produce):
+def _run(redis, *, workspace_id=1, key="k", fingerprint="f", produce):
     return idempotency.run_once(
         redis,
         namespace="hb",
-        user_id=user_id,
+        workspace_id=workspace_id,
         key=key,
         request_fingerprint=fingerprint,
         produce=produce,
@@ -269,7 +269,7 @@ def test_the_first_answer_is_replayed():
     assert (again.status, again.body, again.replayed) == (201, {"id": 1}, True)
     assert len(calls) == 1
     # Per user; and another request under the same key is refused.
-    assert _run(redis, user_id=2, produce=produce).body == {"id": 2}
+    assert _run(redis, workspace_id=2, produce=produce).body == {"id": 2}
     with pytest.raises(idempotency.IdempotencyKeyReused):
         _run(redis, fingerprint="other", produce=produce)
     # Stored under the user and a hash of the key, never the key itself.

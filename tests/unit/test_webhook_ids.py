@@ -30,6 +30,6 @@ def test_a_run_recorded_before_keys_existed_keeps_its_old_webhook_id():
 
 
 def test_every_new_run_object_gets_its_own_key():
-    first, second = (Run(user_id=1, schedule_id=1, scheduled_for=None) for _ in range(2))
+    first, second = (Run(workspace_id=1, schedule_id=1, scheduled_for=None) for _ in range(2))
     assert KEY.fullmatch(first.delivery_key)
     assert first.delivery_key != second.delivery_key

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
 from hookboard.domain.firing import IN_FLIGHT
-from hookboard.engine.purge import purge_workspace
+from hookboard.engine.purge import purge_closed_accounts, purge_workspace
 from hookboard.models import (
     Alert,
     AlertStatus,
@@ -64,7 +64,11 @@ def stop_workspaces(session: Session, workspace_ids: Collection[int], now: datet
 
 
 def purge_now(session: Session, workspace_ids: Collection[int]) -> bool:
-    """Delete the stopped workspaces' rows for a moment; True if all are gone."""
+    """Delete the stopped workspaces' rows for a moment, then the closed accounts
+    left without any; True if all are gone (else the tickers finish)."""
     engine = session.get_bind()
     deadline = time.monotonic() + PURGE_SECONDS_IN_CALL
-    return all([purge_workspace(engine, id_, deadline=deadline) for id_ in sorted(workspace_ids)])
+    done = all([purge_workspace(engine, id_, deadline=deadline) for id_ in sorted(workspace_ids)])
+    if done:
+        purge_closed_accounts(engine)
+    return done
