@@ -68,10 +68,9 @@ from bench.machine import python_loop_ms  # noqa: E402
 from hookboard.cli.local_redis import start_redis  # noqa: E402
 from hookboard.core.db import make_engine  # noqa: E402
 from hookboard.core.migrate import upgrade_to_head  # noqa: E402
-from hookboard.domain.signing import generate_secret  # noqa: E402
 from hookboard.domain.tokens import new_session_token  # noqa: E402
-from hookboard.models import AuthSession, Run, Schedule, SigningSecret, User  # noqa: E402
-from hookboard.services import runs_query  # noqa: E402
+from hookboard.models import AuthSession, Run, Schedule, User  # noqa: E402
+from hookboard.services import crud, runs_query  # noqa: E402
 from hookboard.settings import get_settings, normalise_database_url  # noqa: E402
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -79,7 +78,7 @@ PASSWORD_HASH = "$2b$04$mU6KxAQcb2vuF4Z.6S8E.uTjMAnFXLROS6AQeRWxkRo426emx2PZ."
 TARGET_URL = "http://127.0.0.1:9/"  # nothing is delivered: no worker runs
 PAGE = 50
 RUN_COLUMNS = (
-    "user_id",
+    "workspace_id",
     "schedule_id",
     "scheduled_for",
     "trigger",
@@ -142,29 +141,31 @@ class Database:
 
 
 def create_user(engine) -> tuple[int, str]:
-    """(user id, session bearer token), as tests/api/support.py writes them."""
+    """(personal workspace id, session bearer token), as tests/api/support.py writes them."""
     issued = new_session_token()
     now = datetime.now(UTC)
     with Session(engine) as session:
         user = User(email="bench@example.com", password_hash=PASSWORD_HASH)
         session.add(user)
         session.flush()
-        session.add(SigningSecret(user_id=user.id, secret=generate_secret()))
+        workspace = crud.create_workspace(
+            session, name=crud.PERSONAL_WORKSPACE_NAME, owner_id=user.id, personal=True
+        )
         session.add(
             AuthSession(
                 user_id=user.id, token_hash=issued.token_hash, expires_at=now + timedelta(days=1)
             )
         )
         session.commit()
-        return user.id, issued.token
+        return workspace.id, issued.token
 
 
-def create_schedules(engine, user_id: int, count: int) -> list[int]:
+def create_schedules(engine, workspace_id: int, count: int) -> list[int]:
     now = datetime.now(UTC)
     with Session(engine) as session:
         schedules = [
             Schedule(
-                user_id=user_id,
+                workspace_id=workspace_id,
                 name=f"seed-{n}",
                 kind="interval",
                 every=1,
@@ -181,7 +182,7 @@ def create_schedules(engine, user_id: int, count: int) -> list[int]:
         return [schedule.id for schedule in schedules]
 
 
-def run_rows(user_id: int, schedule_ids: list[int], count: int) -> Iterator[tuple]:
+def run_rows(workspace_id: int, schedule_ids: list[int], count: int) -> Iterator[tuple]:
     """Oldest first (ids ascend with time), one firing per second-ish, last 7 days."""
     rng = random.Random(7)
     end = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
@@ -198,7 +199,7 @@ def run_rows(user_id: int, schedule_ids: list[int], count: int) -> Iterator[tupl
         started = scheduled + timedelta(milliseconds=rng.randrange(5, 400))
         finished = None if status in ("skipped", "retrying") else started + timedelta(seconds=1)
         yield (
-            user_id,
+            workspace_id,
             schedule_ids[i % len(schedule_ids)],
             scheduled,
             "schedule",
@@ -214,9 +215,11 @@ def run_rows(user_id: int, schedule_ids: list[int], count: int) -> Iterator[tupl
         )
 
 
-def insert_runs(db: Database, engine, user_id: int, schedule_ids: list[int], count: int) -> float:
+def insert_runs(
+    db: Database, engine, workspace_id: int, schedule_ids: list[int], count: int
+) -> float:
     began = time.perf_counter()
-    rows = run_rows(user_id, schedule_ids, count)
+    rows = run_rows(workspace_id, schedule_ids, count)
     if db.kind == "postgres":
         raw = engine.raw_connection()
         try:
@@ -249,11 +252,11 @@ def insert_runs(db: Database, engine, user_id: int, schedule_ids: list[int], cou
     return time.perf_counter() - began
 
 
-def deep_cursor_id(engine, user_id: int) -> int:
+def deep_cursor_id(engine, workspace_id: int) -> int:
     """An id ~PAGE+10 rows above the oldest run: the page after it is the last full one."""
     with engine.connect() as connection:
         ids = connection.execute(
-            select(Run.id).where(Run.user_id == user_id).order_by(Run.id).limit(PAGE + 11)
+            select(Run.id).where(Run.workspace_id == workspace_id).order_by(Run.id).limit(PAGE + 11)
         ).all()
     return ids[-1][0]
 
@@ -263,8 +266,8 @@ def encode_cursor(kind: str, last_id: int) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{last_id}".encode()).decode().rstrip("=")
 
 
-def explain(db: Database, engine, user_id: int, before_id: int | None) -> str:
-    query, params = runs_query(user_id=user_id, before_id=before_id, limit=PAGE + 1)
+def explain(db: Database, engine, workspace_id: int, before_id: int | None) -> str:
+    query, params = runs_query(workspace_id=workspace_id, before_id=before_id, limit=PAGE + 1)
     sql = str(
         query.params(params).compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
     )
@@ -352,7 +355,7 @@ def serve_api(args, db: Database, redis_url: str, workdir: Path) -> Iterator[tup
         REDIS_URL=redis_url,
         QUEUE_NAME="hb-apibench",
         DATA_DIR=str(workdir / "data"),
-        # The key the user's signing secret was written with here (it is encrypted).
+        # The key the workspace's signing secret was written with here (it is encrypted).
         SECRET_KEY=get_settings().effective_secret_key(),
         ALLOW_PRIVATE_TARGETS="true",
         MAX_SCHEDULES_PER_USER="1000000000",
@@ -761,22 +764,22 @@ def run(args) -> None:
 def bench(args, db: Database, redis_url: str, workdir: Path) -> None:
     engine = make_engine(db.url)
     log(f"{db.kind}: {db.name or db.url}")
-    user_id, token = create_user(engine)
-    schedule_ids = create_schedules(engine, user_id, args.schedules)
+    workspace_id, token = create_user(engine)
+    schedule_ids = create_schedules(engine, workspace_id, args.schedules)
     log(f"inserting {args.runs:,} runs ...")
-    insert_seconds = insert_runs(db, engine, user_id, schedule_ids, args.runs)
+    insert_seconds = insert_runs(db, engine, workspace_id, schedule_ids, args.runs)
     with engine.connect() as connection:
         count = connection.execute(select(func.count()).select_from(Run.__table__)).scalar_one()
     log(f"{count:,} runs in {insert_seconds:.1f} s")
-    deep_id = deep_cursor_id(engine, user_id)
+    deep_id = deep_cursor_id(engine, workspace_id)
     deep_cursor = encode_cursor("r", deep_id)
     meta = {
         "runs": count,
         "schedules": args.schedules,
         "insert_s": insert_seconds,
         "deep_id": deep_id,
-        "plan": explain(db, engine, user_id, deep_id),
-        "first_plan": explain(db, engine, user_id, None) if args.first_plan else "",
+        "plan": explain(db, engine, workspace_id, deep_id),
+        "first_plan": explain(db, engine, workspace_id, None) if args.first_plan else "",
         "profiles": {},
         "python_loop_ms": python_loop_ms(),
     }

@@ -50,6 +50,7 @@ from bench.api import (  # noqa: E402
 from hookboard.core.db import make_engine  # noqa: E402
 from hookboard.domain.tokens import new_session_token  # noqa: E402
 from hookboard.models import AuthSession, Run, User  # noqa: E402
+from hookboard.services import crud  # noqa: E402
 from tests.e2e.app import CHROMIUM, CHROMIUM_ARGS, DESKTOP, start_app, stop_app  # noqa: E402
 
 FIRST_ROW = "tr.run-row"
@@ -63,6 +64,9 @@ def empty_user(engine) -> str:
         user = User(email="empty@example.com", password_hash=PASSWORD_HASH)
         session.add(user)
         session.flush()
+        crud.create_workspace(
+            session, name=crud.PERSONAL_WORKSPACE_NAME, owner_id=user.id, personal=True
+        )
         session.add(
             AuthSession(
                 user_id=user.id,
@@ -136,10 +140,10 @@ def bench(args, db: Database, workdir: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     engine = make_engine(db.url)
-    user_id, token = create_user(engine)
-    schedule_ids = create_schedules(engine, user_id, args.schedules)
+    workspace_id, token = create_user(engine)
+    schedule_ids = create_schedules(engine, workspace_id, args.schedules)
     log(f"inserting {args.runs:,} runs ...")
-    seconds = insert_runs(db, engine, user_id, schedule_ids, args.runs)
+    seconds = insert_runs(db, engine, workspace_id, schedule_ids, args.runs)
     with engine.connect() as connection:
         count = connection.execute(select(func.count()).select_from(Run.__table__)).scalar_one()
     empty_token = empty_user(engine)

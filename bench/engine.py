@@ -393,10 +393,10 @@ def insert_schedules(db: Database, args, urls: list[str], every: int, base: date
     with Session(db.engine) as session:
         user = crud.create_user(session, email="bench@example.com", password="bench password")
         session.commit()
-        user_id = user.id
+        workspace_id = crud.personal_workspace_id(session, user.id)
     now = datetime.now(UTC)
     constant = {
-        "user_id": user_id,
+        "workspace_id": workspace_id,
         "status": "active",
         "paused_reason": None,
         "kind": "interval",

@@ -25,21 +25,29 @@ from hookboard import services
 from hookboard.core.db import make_engine, session_scope
 from hookboard.core.migrate import upgrade_to_head
 from hookboard.models import User
-from hookboard.services import ServiceConfig
+from hookboard.services import ServiceConfig, credentials, crud
 from hookboard.services.transfer import run_import
+from hookboard.services.workspaces.permissions import Access
 
 EDIT_EVERY_SECONDS = 0.02
 
 
-def make_user(engine, email: str) -> int:
+def make_user(engine, email: str) -> Access:
+    """A user acting as owner of their personal workspace (no bcrypt: nobody logs in)."""
     with Session(engine) as session:
         user = User(email=email, password_hash="x")
         session.add(user)
+        session.flush()
+        crud.create_workspace(
+            session, name=crud.PERSONAL_WORKSPACE_NAME, owner_id=user.id, personal=True
+        )
         session.commit()
-        return user.id
+        user_id = user.id
+    with engine.connect() as connection:
+        return credentials.member_access(connection, user_id=user_id)
 
 
-def edit_loop(url: str, user_id: int, target_id: int, stop, waits) -> None:
+def edit_loop(url: str, access: Access, target_id: int, stop, waits) -> None:
     """User B: (start, seconds) of each edit until `stop` is set."""
     engine = make_engine(url)
     config = ServiceConfig()
@@ -50,7 +58,7 @@ def edit_loop(url: str, user_id: int, target_id: int, stop, waits) -> None:
         with session_scope(engine) as session:
             services.update_target(
                 session,
-                user_id=user_id,
+                access=access,
                 target_id=target_id,
                 changes={"url": f"https://b.example/{edits}"},
                 now=datetime.now(UTC),
@@ -65,12 +73,12 @@ def document(size: int) -> dict:
     return {"version": 1, "targets": targets}
 
 
-def timed_import(engine, user_id: int, size: int, dry_run: bool) -> tuple[float, float]:
+def timed_import(engine, access: Access, size: int, dry_run: bool) -> tuple[float, float]:
     started = time.time()
     with Session(engine, expire_on_commit=False) as session:
         run_import(
             session,
-            user_id=user_id,
+            access=access,
             document=document(size),
             dry_run=dry_run,
             now=datetime.now(UTC),
@@ -90,7 +98,7 @@ def main() -> None:
     with session_scope(engine) as session:
         target = services.create_target(
             session,
-            user_id=editor,
+            access=editor,
             fields={"name": "b", "url": "https://b.example/"},
             now=datetime.now(UTC),
             config=ServiceConfig(),

@@ -316,7 +316,7 @@ def soak(args) -> int:
             "ALLOW_PRIVATE_TARGETS": "true",
             "LOG_LEVEL": "WARNING",
             "DATA_DIR": str(workdir / "data"),
-            # The key the user's signing secret was written with here (it is encrypted).
+            # The key the workspace's signing secret was written with here (it is encrypted).
             "SECRET_KEY": get_settings().effective_secret_key(),
             "RATE_LIMIT_PER_MINUTE": "0",
             "USER_RATE_LIMIT_PER_MINUTE": "0",
