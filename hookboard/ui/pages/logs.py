@@ -11,6 +11,7 @@ import reflex as rx
 from hookboard import services as service
 from hookboard.models import Run, RunStatus
 from hookboard.services import dashboard as queries
+from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page
@@ -70,27 +71,27 @@ class LogsState(AuthState):
 
     @rx.event
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         query = self.router.url.query_parameters
         self.schedule_filter = query.get("schedule", ALL)
         self.status_filter = query.get("status", ALL)
         with services.db() as session:
-            names = queries.schedule_names(session, user_id=user_id)
+            names = queries.schedule_names(session, workspace_id=access.workspace_id)
         self.schedules = [{"id": str(i), "name": name} for i, name in names]
         self.cursors, self.page_cursor = [], ""
-        result = self._fetch(user_id)
+        result = self._fetch(access)
         self.loaded = True
         return result
 
-    def _fetch(self, user_id: int):
+    def _fetch(self, access: Access):
         self.filter_error = ""
         try:
             with services.db() as session:
                 found = service.list_runs(
                     session,
-                    user_id=user_id,
+                    workspace_id=access.workspace_id,
                     schedule_id=None
                     if self.schedule_filter == ALL
                     else filter_id(self.schedule_filter, "schedule"),
@@ -101,7 +102,9 @@ class LogsState(AuthState):
                     cursor=self.page_cursor or None,
                 )
                 names = queries.names_of_schedules(
-                    session, user_id=user_id, ids=[run.schedule_id for run in found.items]
+                    session,
+                    workspace_id=access.workspace_id,
+                    ids=[run.schedule_id for run in found.items],
                 )
         except service.InvalidInput as error:
             self.filter_error = str(error)
@@ -113,10 +116,10 @@ class LogsState(AuthState):
         return None
 
     def _refetch(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
-        return self._fetch(user_id)
+        return self._fetch(access)
 
     def _first_page(self):
         self.cursors, self.page_cursor = [], ""
