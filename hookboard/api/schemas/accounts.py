@@ -79,19 +79,24 @@ class ApiKeyCreate(_Body):
         ),
         AfterValidator(clean_api_key_name),
     ]
-    role: Literal["viewer", "editor"] | None = Field(
+    # Either field, never null: typed without None, absent means unset.
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["scope"]}, {"required": ["role"]}]}
+    )
+
+    role: Literal["viewer", "editor"] = Field(  # type: ignore[assignment]
         default=None, description="The role the key acts with (instead of `scope`)."
     )
     # Checked after `role` (declared first), and even when absent: one of the two.
-    scope: Literal["read", "write"] | None = Field(
+    scope: Literal["read", "write"] = Field(  # type: ignore[assignment]
         default=None,
         validate_default=True,
         description='"read" acts as a viewer, "write" as an editor (or give `role`).',
     )
 
-    @field_validator("scope")
+    @field_validator("scope", mode="before")
     @classmethod
-    def _scope_or_role(cls, scope: str | None, info: ValidationInfo) -> str:
+    def _scope_or_role(cls, scope: object, info: ValidationInfo) -> object:
         role = info.data.get("role")
         if (scope is None) == (role is None):
             raise ValueError("give either scope (read or write) or role (viewer or editor)")
