@@ -16,6 +16,7 @@ from hookboard.services.workspaces.permissions import Access, Action, allows
 from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page
+from hookboard.ui.components.pager import keyset_pager
 from hookboard.ui.components.widgets import field
 from hookboard.ui.pages.logs import day_bound
 from hookboard.ui.state import AuthState
@@ -211,25 +212,13 @@ def events_table() -> rx.Component:
 
 
 def pager() -> rx.Component:
-    return rx.hstack(
-        rx.button(
-            rx.icon("chevron-left", size=14),
-            "Newer",
-            variant="soft",
-            on_click=S.newer,
-            disabled=S.cursors.length() == 0,
-            id="audit-newer",
-        ),
-        rx.button(
-            "Older",
-            rx.icon("chevron-right", size=14),
-            variant="soft",
-            on_click=S.older,
-            disabled=S.next_cursor == "",
-            id="audit-older",
-        ),
-        justify="end",
-        width="100%",
+    return keyset_pager(
+        on_newer=S.newer,
+        on_older=S.older,
+        at_newest=S.cursors.length() == 0,
+        at_oldest=S.next_cursor == "",
+        newer_id="audit-newer",
+        older_id="audit-older",
     )
 
 

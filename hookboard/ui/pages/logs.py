@@ -15,6 +15,7 @@ from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page
+from hookboard.ui.components.pager import keyset_pager
 from hookboard.ui.components.widgets import field
 from hookboard.ui.format import RUN_STATUS_COLORS
 from hookboard.ui.ids import filter_id
@@ -284,25 +285,13 @@ def live_toggle() -> rx.Component:
 
 
 def pager() -> rx.Component:
-    return rx.hstack(
-        rx.button(
-            rx.icon("chevron-left", size=14),
-            "Newer",
-            variant="soft",
-            on_click=LogsState.newer,
-            disabled=LogsState.cursors.length() == 0,
-            id="newer-page",
-        ),
-        rx.button(
-            "Older",
-            rx.icon("chevron-right", size=14),
-            variant="soft",
-            on_click=LogsState.older,
-            disabled=LogsState.next_cursor == "",
-            id="older-page",
-        ),
-        justify="end",
-        width="100%",
+    return keyset_pager(
+        on_newer=LogsState.newer,
+        on_older=LogsState.older,
+        at_newest=LogsState.cursors.length() == 0,
+        at_oldest=LogsState.next_cursor == "",
+        newer_id="newer-page",
+        older_id="older-page",
     )
 
 
