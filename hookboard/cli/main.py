@@ -141,13 +141,7 @@ def cmd_create_api_key(args, _settings: Settings) -> None:
 
     with _session() as session:
         access = _access(session, args, Action.manage)
-        created = accounts.create_api_key(
-            session,
-            workspace_id=access.workspace_id,
-            created_by_user_id=access.user_id,
-            name=args.name,
-            scope=args.scope,
-        )
+        created = accounts.create_api_key(session, access=access, name=args.name, scope=args.scope)
     # The key itself on stdout alone, so that `KEY=$(hookboard create-api-key ...)` works.
     say(f"API key {created.api_key.id} ({args.scope}) for {args.email}; shown once:", sys.stderr)
     say(created.key)
@@ -224,7 +218,7 @@ def cmd_import(args, settings: Settings) -> None:
         try:
             report = run_import(
                 session,
-                workspace_id=access.workspace_id,
+                access=access,
                 document=document,
                 dry_run=args.dry_run,
                 now=datetime.now(UTC),

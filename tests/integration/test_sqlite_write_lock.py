@@ -13,9 +13,11 @@ from sqlmodel import Session, select
 
 from hookboard.core.db import READ_ONLY, make_engine
 from hookboard.core.migrate import upgrade_to_head
-from hookboard.models import Schedule, User
+from hookboard.models import Schedule
 from hookboard.services import ServiceConfig
 from hookboard.services.transfer import run_import
+from hookboard.services.workspaces.permissions import Access
+from tests.support.engine import make_account, owner_access
 
 # BEGIN, the snapshot check (3 reads), the inserts and updates (a few each), COMMIT.
 MAX_IMPORT_WRITE_STEPS = 12
@@ -101,21 +103,16 @@ def app_sqlite(tmp_path):
     url = f"sqlite:///{tmp_path / 'app.db'}"
     upgrade_to_head(url)
     engine = make_engine(url)
-    with Session(engine) as session:
-        user = User(email="importer@example.com", password_hash="x")
-        session.add(user)
-        session.commit()
-        workspace_id = user.id
-    yield engine, workspace_id
+    yield engine, owner_access(make_account(engine, "importer@example.com"))
     engine.dispose()
 
 
-def import_steps(engine, workspace_id: int, size: int, *, dry_run: bool) -> int:
+def import_steps(engine, access: Access, size: int, *, dry_run: bool) -> int:
     steps = WriteSteps(engine)
     with Session(engine, expire_on_commit=False) as session:
         report = run_import(
             session,
-            workspace_id=workspace_id,
+            access=access,
             document=import_document_of(size),
             dry_run=dry_run,
             now=datetime.now(UTC),
@@ -126,25 +123,29 @@ def import_steps(engine, workspace_id: int, size: int, *, dry_run: bool) -> int:
 
 
 def test_a_dry_run_import_takes_no_write_lock(app_sqlite):
-    engine, workspace_id = app_sqlite
-    assert import_steps(engine, workspace_id, 300, dry_run=True) == 0
+    engine, access = app_sqlite
+    assert import_steps(engine, access, 300, dry_run=True) == 0
 
 
 @pytest.mark.parametrize("size", [30, 300])
 def test_an_import_writes_in_a_few_steps_whatever_its_size(app_sqlite, size):
-    engine, workspace_id = app_sqlite
-    steps = import_steps(engine, workspace_id, size, dry_run=False)
+    engine, access = app_sqlite
+    steps = import_steps(engine, access, size, dry_run=False)
     assert steps <= MAX_IMPORT_WRITE_STEPS, steps
     with Session(engine) as session:
         assert (
-            len(session.exec(select(Schedule).where(Schedule.workspace_id == workspace_id)).all())
+            len(
+                session.exec(
+                    select(Schedule).where(Schedule.workspace_id == access.workspace_id)
+                ).all()
+            )
             == size
         )
 
 
 def test_a_second_import_of_the_same_document_updates_in_a_few_steps(app_sqlite):
-    engine, workspace_id = app_sqlite
-    import_steps(engine, workspace_id, 100, dry_run=False)
+    engine, access = app_sqlite
+    import_steps(engine, access, 100, dry_run=False)
     document = import_document_of(100)
     for item in document["schedules"]:
         item["every"] = 10
@@ -152,7 +153,7 @@ def test_a_second_import_of_the_same_document_updates_in_a_few_steps(app_sqlite)
     with Session(engine, expire_on_commit=False) as session:
         report = run_import(
             session,
-            workspace_id=workspace_id,
+            access=access,
             document=document,
             dry_run=False,
             now=datetime.now(UTC),

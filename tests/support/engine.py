@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from hookboard.models import Attempt, Run, Schedule, User
 from hookboard.services import crud
+from hookboard.services.workspaces.permissions import Access, Role
 from tests.support.processes import PROJECT_ROOT, hookboard_env
 
 
@@ -86,6 +87,11 @@ def make_account(engine: Engine, email: str = "owner@example.com") -> Account:
         user = crud.create_user(session, email=email, password="correct horse")
         session.commit()
         return Account(user.id, crud.personal_workspace_id(session, user.id))
+
+
+def owner_access(account: Account) -> Access:
+    """The account acting in its personal workspace, as its owner."""
+    return Access(user_id=account.user_id, workspace_id=account.workspace_id, role=Role.owner)
 
 
 def make_workspace(engine: Engine, email: str = "owner@example.com") -> int:
