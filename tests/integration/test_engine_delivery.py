@@ -149,6 +149,7 @@ def test_retry_after_is_honoured(engine, processes):
 def test_a_run_whose_attempts_run_out_fails_and_can_be_replayed(engine, processes, redis_url):
     from hookboard.engine.queueing import delivery_queue
     from hookboard.services.run_actions import replay
+    from hookboard.services.workspaces.permissions import Access, Role
 
     with Receiver(status=500) as receiver:
         schedule_id, run = fire_once(
@@ -158,7 +159,8 @@ def test_a_run_whose_attempts_run_out_fails_and_can_be_replayed(engine, processe
 
         receiver.set_response(status=200)
         queue = delivery_queue(Redis.from_url(redis_url), processes.queue_name)
-        replay(engine, queue, run_id=run.id, lease_grace=timedelta(seconds=30))
+        owner = Access(user_id=None, workspace_id=run.workspace_id, role=Role.owner)
+        replay(engine, queue, access=owner, run_id=run.id, lease_grace=timedelta(seconds=30))
         [replayed] = finished(engine, schedule_id, 1)
     assert replayed.id == run.id
     assert [a.number for a in attempts_of(engine, run.id)] == [1, 2, 3]
