@@ -40,6 +40,24 @@ sys.path.insert(0, _OFFLINE)
 import sitecustomize  # noqa: E402, F401  (applies the guard to this process too)
 
 _postgres_skip_reason: str | None = None
+_POSTGRES_SKIPPED = "PostgreSQL tests skipped: "
+
+# Tests that build or run the Reflex app in the project folder: they share its
+# .web/ build and .states/, so pytest-xdist (`--dist loadgroup`) keeps them in
+# one worker, one after the other.
+_FRONTEND_TESTS = (
+    "tests/e2e/",
+    "tests/integration/test_reflex_run.py",
+    "tests/integration/test_run_command.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    root = Path(str(config.rootpath))
+    for item in items:
+        path = Path(str(item.path)).relative_to(root).as_posix()
+        if path.startswith(_FRONTEND_TESTS):
+            item.add_marker(pytest.mark.xdist_group("frontend"))
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +92,7 @@ def postgres_url() -> Iterator[str]:
     reason = postgres_unavailable_reason(admin_url)
     if reason:
         _postgres_skip_reason = reason
-        pytest.skip(f"PostgreSQL tests skipped: {reason}")
+        pytest.skip(f"{_POSTGRES_SKIPPED}{reason}")
     with temporary_postgres_database(admin_url) as url:
         upgrade_to_head(url)
         offset_workspace_ids(url)
@@ -96,11 +114,20 @@ def engine(database_url) -> Iterator[Engine]:
     engine.dispose()
 
 
+def _skip_reason_from_reports(terminalreporter) -> str | None:
+    """The reason as pytest-xdist's workers reported it (they skip, not this process)."""
+    for report in terminalreporter.stats.get("skipped", []):
+        message = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        if message.startswith(f"Skipped: {_POSTGRES_SKIPPED}"):
+            return message.removeprefix(f"Skipped: {_POSTGRES_SKIPPED}")
+    return None
+
+
 def pytest_terminal_summary(terminalreporter):
-    if _postgres_skip_reason:
+    reason = _postgres_skip_reason or _skip_reason_from_reports(terminalreporter)
+    if reason:
         terminalreporter.write_line(
-            f"NOTE: PostgreSQL tests were SKIPPED: {_postgres_skip_reason}. "
-            "Set TEST_DATABASE_URL to run them.",
+            f"NOTE: PostgreSQL tests were SKIPPED: {reason}. Set TEST_DATABASE_URL to run them.",
             yellow=True,
             bold=True,
         )
