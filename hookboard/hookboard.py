@@ -13,9 +13,12 @@ from hookboard.ui.editor import (
 from hookboard.ui.editor.state import EditorState
 from hookboard.ui.hardening import secure_dashboard
 from hookboard.ui.pages import (
+    audit,
     auth,
+    invite,
     keys,
     logs,
+    members,
     notifications,
     overview,
     run_detail,
@@ -61,6 +64,9 @@ PAGES = (
     (keys.view, routes.KEYS, "API keys", keys.KeysState.load),
     (settings.view, routes.SETTINGS, "Settings", settings.SettingsState.load),
     (security.view, routes.SECURITY, "Security", security.SecurityState.load),
+    (members.view, routes.MEMBERS, "Members", members.MembersState.load),
+    (audit.view, routes.AUDIT, "Audit log", audit.AuditState.load),
+    (invite.view, routes.INVITE, "Join a workspace", invite.InviteState.load),
 )
 for view, route, title, on_load in PAGES:
     app.add_page(view, route=route, title=f"{title} · Hookboard", on_load=on_load)

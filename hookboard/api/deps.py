@@ -87,13 +87,16 @@ def get_access(
     response: Response,
     session: SessionDep,
     authorization: Annotated[str | None, Header()] = None,
+    # Typed `str`, not `str | None`: the schema shows an optional string (a
+    # header is never JSON null); absent, the default None stands.
     hookboard_workspace: Annotated[
-        str | None,
+        str,  # noqa: RUF013 (deliberately not Optional in the schema)
         Header(
             alias=credentials.WORKSPACE_HEADER,
+            pattern=credentials.WORKSPACE_HEADER_PATTERN,
             description="The id of one of your workspaces to act in (default: your personal one).",
         ),
-    ] = None,
+    ] = None,  # type: ignore[assignment]
 ) -> Access:
     """Who calls, in which workspace and with which role; 401 without a valid token."""
     token = bearer_token(authorization)

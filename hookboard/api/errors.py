@@ -150,8 +150,20 @@ def install_error_handlers(app: FastAPI) -> None:
         methods = allowed.methods(request.url.path)
         return methods is not None and request.method not in methods
 
+    def _method_not_allowed(request: Request) -> JSONResponse | None:
+        """405 when the path's most specific resource lacks the method: PATCH
+        /schedules/preview is routed to PATCH /schedules/{id}, whose caller
+        check (a workspace header naming no workspace, say) may fail first."""
+        methods = allowed.methods(request.url.path)
+        if methods is None or request.method in methods:
+            return None
+        headers = {**rate_limit_headers_of(request), "Allow": allowed.header(request.url.path)}
+        return error_response(405, "method_not_allowed", "Method Not Allowed", None, headers)
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, error: ApiError):
+        if error.status in (401, 403, 404) and (wrong := _method_not_allowed(request)):
+            return wrong
         headers = {**rate_limit_headers_of(request), **error.headers}
         return error_response(error.status, error.code, error.message, error.field, headers)
 
@@ -167,9 +179,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError):
         first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid input"}
-        if _names_another_resource(request, first):
-            headers = {**rate_limit_headers_of(request), "Allow": allowed.header(request.url.path)}
-            return error_response(405, "method_not_allowed", "Method Not Allowed", None, headers)
+        if _names_another_resource(request, first) and (wrong := _method_not_allowed(request)):
+            return wrong
         message = str(first.get("msg", "invalid input")).removeprefix("Value error, ")
         field = field_path(tuple(first.get("loc", ())))
         headers = rate_limit_headers_of(request)

@@ -107,6 +107,8 @@ def touch_session(engine: Engine, found: Row, now: datetime) -> None:
 # The request header that names the workspace a session acts in.
 WORKSPACE_HEADER = "Hookboard-Workspace"
 MAX_WORKSPACE_ID = 2**63 - 1
+# What the API's schema admits (18 digits stay below MAX_WORKSPACE_ID).
+WORKSPACE_HEADER_PATTERN = r"^[0-9]{1,18}$"
 
 
 def requested_workspace(value: str | None) -> int | None:

@@ -11,6 +11,9 @@ NOTIFICATIONS = "/notifications"
 KEYS = "/keys"
 SETTINGS = "/settings"
 SECURITY = "/security"
+MEMBERS = "/members"
+AUDIT = "/audit"
+INVITE = "/invite"
 
 
 def schedule(schedule_id: int | str) -> str:

@@ -10,6 +10,7 @@ from hookboard.domain.firing import spec_for
 from hookboard.domain.schedules import ScheduleSpecError, describe
 from hookboard.models import Schedule
 from hookboard.services import run_actions
+from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import services
 
 
@@ -21,33 +22,34 @@ def describe_schedule(schedule: Schedule) -> str:
         return f"{schedule.kind} {schedule.cron or ''} {schedule.timezone}".strip()
 
 
-def pause(user_id: int, schedule_id: int) -> str:
+def pause(access: Access, schedule_id: int) -> str:
     with services.db() as session:
         schedule = service.pause_schedule(
-            session, user_id=user_id, schedule_id=schedule_id, now=services.now()
+            session, access=access, schedule_id=schedule_id, now=services.now()
         )
         session.commit()
     services.wake()
     return f"Paused {schedule.name}"
 
 
-def resume(user_id: int, schedule_id: int) -> str:
+def resume(access: Access, schedule_id: int) -> str:
     with services.db() as session:
         schedule = service.resume_schedule(
-            session, user_id=user_id, schedule_id=schedule_id, now=services.now()
+            session, access=access, schedule_id=schedule_id, now=services.now()
         )
         session.commit()
     services.wake()
     return f"Resumed {schedule.name}"
 
 
-def run_now(user_id: int, schedule_id: int) -> int:
+def run_now(access: Access, schedule_id: int) -> int:
     with services.db() as session:
-        service.get_schedule(session, user_id=user_id, schedule_id=schedule_id)
+        service.get_schedule(session, workspace_id=access.workspace_id, schedule_id=schedule_id)
     try:
         return run_actions.trigger_now(
             services.engine(),
             services.queue(),
+            access=access,
             schedule_id=schedule_id,
             lease_grace=services.lease_grace(),
         )
@@ -55,11 +57,13 @@ def run_now(user_id: int, schedule_id: int) -> int:
         raise service.NotFound("schedule") from None
 
 
-def delete(user_id: int, schedule_id: int) -> str:
+def delete(access: Access, schedule_id: int) -> str:
     with services.db() as session:
-        schedule = service.get_schedule(session, user_id=user_id, schedule_id=schedule_id)
+        schedule = service.get_schedule(
+            session, workspace_id=access.workspace_id, schedule_id=schedule_id
+        )
         name = schedule.name
-        service.delete_schedule(session, user_id=user_id, schedule_id=schedule_id)
+        service.delete_schedule(session, access=access, schedule_id=schedule_id)
         session.commit()
     services.wake()
     return f"Deleted {name}"

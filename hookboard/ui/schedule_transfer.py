@@ -9,6 +9,8 @@ from typing import Any
 from hookboard.services import InvalidInput
 from hookboard.services import transfer as schedule_io
 from hookboard.services.transfer import ImportReport
+from hookboard.services.workspaces import permissions
+from hookboard.services.workspaces.permissions import Access, Action
 from hookboard.ui import services
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # ~10,000 schedules fit in a few MiB
@@ -18,12 +20,14 @@ ACTION_WORDS = {
 }
 
 
-def export_text(user_id: int, *, include_secrets: bool) -> tuple[str, str]:
+def export_text(access: Access, *, include_secrets: bool) -> tuple[str, str]:
     """(file name, JSON text) of the user's targets and schedules."""
+    if include_secrets:
+        permissions.check(access, Action.export_secrets)
     now = services.now()
     with services.db() as session:
         document = schedule_io.export_document(
-            session, user_id=user_id, include_secrets=include_secrets, now=now
+            session, workspace_id=access.workspace_id, include_secrets=include_secrets, now=now
         )
     return f"hookboard-schedules-{now:%Y-%m-%d}.json", document.model_dump_json(indent=2)
 
@@ -42,13 +46,13 @@ def parse_json(text: str) -> Any:
         ) from None
 
 
-def run_import(user_id: int, text: str, *, dry_run: bool) -> ImportReport:
+def run_import(access: Access, text: str, *, dry_run: bool) -> ImportReport:
     """All or nothing, in one transaction; a dry run writes nothing."""
     document = parse_json(text)
     with services.db() as session:
         return schedule_io.run_import(
             session,
-            user_id=user_id,
+            access=access,
             document=document,
             dry_run=dry_run,
             now=services.now(),

@@ -17,7 +17,9 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hookboard.services.dashboard import session_user
+from hookboard.services import ServiceError
+from hookboard.services.credentials import WORKSPACE_HEADER, requested_workspace
+from hookboard.services.dashboard import session_access
 from hookboard.services.request_limits import RateLimited, count_request, credential_of
 from hookboard.ui import services
 from hookboard.ui.schedule_transfer import MAX_DOCUMENT_BYTES
@@ -39,12 +41,21 @@ def _refuse(status: int, code: str, message: str, headers=None) -> JSONResponse:
 def refusal(headers: Headers) -> JSONResponse | None:
     """Why this upload is refused, judged from its headers only; None to accept it."""
     scheme, _, token = headers.get("authorization", "").partition(" ")
+    try:
+        workspace_id = requested_workspace(headers.get(WORKSPACE_HEADER))
+    except ServiceError as error:
+        return _refuse(422, "invalid_input", str(error))
     with services.db() as session:
-        found = session_user(session, token=token.strip(), now=services.now())
+        found = session_access(
+            session, token=token.strip(), now=services.now(), workspace_id=workspace_id
+        )
     if scheme.lower() != "bearer" or found is None:
         return _refuse(401, "unauthorized", "log in to upload")
     try:
-        count_request(user_id=found.user_id, credential=credential_of(session_id=found.session_id))
+        count_request(
+            workspace_id=found.workspace_id,
+            credential=credential_of(session_id=found.session_id),
+        )
     except RateLimited as error:
         return _refuse(429, "rate_limited", str(error), error.headers)
     length = headers.get("content-length", "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import httpx
 import pytest
@@ -33,8 +34,19 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+class NewAccount(NamedTuple):
+    user_id: int
+    workspace_id: int  # the personal one
+    headers: dict[str, str]  # a session's bearer token
+
+
 def new_user(engine: Engine, email: str) -> tuple[int, dict[str, str]]:
     """(personal workspace id, bearer headers) of a fresh user."""
+    account = new_account(engine, email)
+    return account.workspace_id, account.headers
+
+
+def new_account(engine: Engine, email: str) -> NewAccount:
     issued = new_session_token()
     with Session(engine) as session:
         user = User(email=email, password_hash=PASSWORD_HASH)
@@ -47,7 +59,7 @@ def new_user(engine: Engine, email: str) -> tuple[int, dict[str, str]]:
             )
         )
         session.commit()
-        return workspace.id, {"Authorization": f"Bearer {issued.token}"}
+        return NewAccount(user.id, workspace.id, {"Authorization": f"Bearer {issued.token}"})
 
 
 def headers_for(engine: Engine, email: str) -> dict[str, str]:

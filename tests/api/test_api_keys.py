@@ -10,9 +10,9 @@ import httpx
 from sqlmodel import Session, select
 
 from hookboard.domain.passwords import hash_password
-from hookboard.domain.signing import generate_secret
 from hookboard.domain.tokens import hash_token, new_session_token
-from hookboard.models import ApiKey, AuthSession, SigningSecret, User, utcnow
+from hookboard.models import ApiKey, AuthSession, User, utcnow
+from hookboard.services import crud
 
 SEEDED_PASSWORD = "seeded-password"
 
@@ -27,17 +27,17 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def seeded_user(engine, email: str = "alice@example.com") -> dict[str, str]:
-    """Bearer headers of a user (password SEEDED_PASSWORD, a signing secret, a live
-    session) written straight to the database: no bcrypt on the server per test."""
+    """Bearer headers of a user (password SEEDED_PASSWORD, a personal workspace, a
+    live session) written straight to the database: no bcrypt on the server per test."""
     issued = new_session_token()
     with Session(engine) as session:
         user = User(email=email, password_hash=_seeded_password_hash())
         session.add(user)
         session.flush()
-        session.add(SigningSecret(workspace_id=user.id, secret=generate_secret()))
+        crud.create_workspace(session, name="Personal", owner_id=user.id, personal=True)
         session.add(
             AuthSession(
-                workspace_id=user.id,
+                user_id=user.id,
                 token_hash=issued.token_hash,
                 expires_at=utcnow() + timedelta(hours=1),
             )
@@ -68,9 +68,13 @@ def test_a_key_is_shown_once_and_stored_as_a_hash(client, api_engine):
     assert response.status_code == 201, response.text
     assert response.headers["cache-control"] == "no-store"
     created = response.json()
-    assert set(created) == {"id", "name", "prefix", "scope", "created_at", "last_used_at", "key"}
+    assert set(created) == {
+        *("id", "name", "prefix", "scope", "role", "created_by"),
+        *("created_at", "last_used_at", "key"),
+    }
     assert created["name"] == "Déploiement 🔑"
-    assert created["scope"] == "write"
+    assert (created["scope"], created["role"]) == ("write", "editor")
+    assert created["created_by"]["email"] == "alice@example.com"
     assert created["key"].startswith("hbk_")
     assert created["key"].startswith(created["prefix"]) and len(created["prefix"]) == 12
     assert created["last_used_at"] is None
@@ -102,16 +106,30 @@ def test_a_read_key_reads_but_never_writes(client, api_engine):
         client.delete(f"/api-keys/{other['id']}", headers=read),
         client.post("/signing-secret/rotate", headers=read),
     ):
-        assert_error(response, 403, "insufficient_scope")
+        assert_error(response, 403, "forbidden")
     assert len(client.get("/api-keys", headers=headers).json()["items"]) == 2
 
 
-def test_a_write_key_manages_keys(client, api_engine):
+def test_no_key_manages_keys_not_even_a_write_key(client, api_engine):
     headers = seeded_user(api_engine)
-    write = bearer(create_key(client, headers, "automation")["key"])
-    made = create_key(client, write, "made by a key", "read")
-    assert made["scope"] == "read"
-    assert client.delete(f"/api-keys/{made['id']}", headers=write).status_code == 204
+    made = create_key(client, headers, "automation")
+    write = bearer(made["key"])
+    refused = client.post("/api-keys", json={"name": "more", "scope": "read"}, headers=write)
+    assert_error(refused, 403, "forbidden")
+    assert "API key cannot" in refused.json()["error"]["message"]
+    assert_error(client.delete(f"/api-keys/{made['id']}", headers=write), 403, "forbidden")
+    assert client.get("/api-keys", headers=write).status_code == 200  # it still works
+
+
+def test_a_key_is_made_with_a_role_instead_of_a_scope(client, api_engine):
+    headers = seeded_user(api_engine)
+    response = client.post("/api-keys", json={"name": "ro", "role": "viewer"}, headers=headers)
+    assert response.status_code == 201, response.text
+    assert (response.json()["scope"], response.json()["role"]) == ("read", "viewer")
+    both = {"name": "x", "role": "viewer", "scope": "write"}
+    assert_error(
+        client.post("/api-keys", json=both, headers=headers), 422, "validation_error", "scope"
+    )
 
 
 def test_a_revoked_key_gets_401(client, api_engine):
@@ -129,14 +147,6 @@ def test_a_revoked_key_gets_401(client, api_engine):
     assert_error(client.delete(f"/api-keys/{created['id']}", headers=headers), 404, "not_found")
 
 
-def test_a_key_may_revoke_itself(client, api_engine):
-    headers = seeded_user(api_engine)
-    created = create_key(client, headers)
-    key_headers = bearer(created["key"])
-    assert client.delete(f"/api-keys/{created['id']}", headers=key_headers).status_code == 204
-    assert client.get("/api-keys", headers=key_headers).status_code == 401
-
-
 def test_another_users_key_is_404_exactly_like_a_missing_one(client, api_engine):
     alice = seeded_user(api_engine, "alice@example.com")
     bob = seeded_user(api_engine, "bob@example.com")
@@ -144,10 +154,12 @@ def test_another_users_key_is_404_exactly_like_a_missing_one(client, api_engine)
     bob_key = bearer(create_key(client, bob)["key"])
 
     theirs = client.delete(f"/api-keys/{alices['id']}", headers=bob)
-    also_theirs = client.delete(f"/api-keys/{alices['id']}", headers=bob_key)
     missing = client.delete(f"/api-keys/{alices['id'] + 1000}", headers=bob)
     assert_error(theirs, 404, "not_found")
-    assert theirs.json() == also_theirs.json() == missing.json()
+    assert theirs.json() == missing.json()
+    # A key manages no key at all, so it learns nothing of Alice's either.
+    by_key = client.delete(f"/api-keys/{alices['id']}", headers=bob_key)
+    assert by_key.json() == client.delete("/api-keys/999999", headers=bob_key).json()
     # Alice's key is untouched, and neither user sees the other's keys.
     assert client.get("/api-keys", headers=bearer(alices["key"])).status_code == 200
     assert [k["name"] for k in client.get("/api-keys", headers=bob).json()["items"]] == ["ci"]

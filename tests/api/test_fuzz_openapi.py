@@ -43,7 +43,7 @@ from hookboard.api.app import create_api
 from hookboard.core.db import make_engine
 from hookboard.domain.tokens import new_api_key, new_session_token
 from hookboard.models import ApiKey, Attempt, AuthSession, Run, Schedule, Target
-from tests.api.support import new_user
+from tests.api.support import new_account
 from tests.support.api_server import serve_api
 from tests.support.databases import empty_all_tables
 
@@ -188,6 +188,14 @@ KNOWN_GAPS = [
         fields=frozenset({"cursor"}),
     ),
     Gap(
+        "audit filters: an opaque cursor the server did not issue, an email's grammar, a "
+        "dotted action name, actor_id without actor_type, since after until",
+        "RejectedPositiveData",
+        _ops("GET /audit-events", "GET /audit-events/export"),
+        frozenset({422}),
+        fields=frozenset({"cursor", "actor_email", "action", "actor_type", "since", "until"}),
+    ),
+    Gap(
         "an Idempotency-Key reused for another body is a 422 by design",
         "RejectedPositiveData",
         _ops(
@@ -280,6 +288,7 @@ class Fuzzed:
     base: str
     engine: Engine
     user_id: int
+    workspace_id: int
     headers: dict[str, str]
     sessions_user_id: int
 
@@ -304,9 +313,9 @@ def fuzzed(request, redis_url) -> Iterator[Fuzzed]:
     database_url = request.getfixturevalue(f"{request.param}_url")
     engine = make_engine(database_url)
     empty_all_tables(engine)
-    user_id, headers = new_user(engine, EMAIL)
-    sessions_user_id, _ = new_user(engine, SESSIONS_EMAIL)
-    _own_rows(engine, user_id)
+    owner = new_account(engine, EMAIL)
+    sessions_user = new_account(engine, SESSIONS_EMAIL)
+    _own_rows(engine, owner.workspace_id)
     try:
         with serve_api(
             DATABASE_URL=database_url,
@@ -318,7 +327,14 @@ def fuzzed(request, redis_url) -> Iterator[Fuzzed]:
             LOGIN_MAX_FAILURES_PER_EMAIL="1000000",
             LOGIN_MAX_FAILURES_PER_IP="1000000",
         ) as base:
-            yield Fuzzed(base, engine, user_id, headers, sessions_user_id)
+            yield Fuzzed(
+                base,
+                engine,
+                owner.user_id,
+                owner.workspace_id,
+                owner.headers,
+                sessions_user.user_id,
+            )
     finally:
         empty_all_tables(engine)
         engine.dispose()
@@ -336,19 +352,21 @@ def _forget_redis_state(redis_url: str) -> None:
         redis.close()
 
 
-def _own_rows(engine: Engine, user_id: int) -> None:
+def _own_rows(engine: Engine, workspace_id: int) -> None:
     now = datetime.now(UTC)
     with Session(engine) as session:
         for target_id in [TARGET, *DOOMED_TARGETS]:
             session.add(
-                Target(id=target_id, user_id=user_id, name=f"t{target_id}", url=LOOPBACK_URL)
+                Target(
+                    id=target_id, workspace_id=workspace_id, name=f"t{target_id}", url=LOOPBACK_URL
+                )
             )
         session.flush()
         for schedule_id in [SCHEDULE, *DOOMED_SCHEDULES]:
             session.add(
                 Schedule(
                     id=schedule_id,
-                    user_id=user_id,
+                    workspace_id=workspace_id,
                     name=f"s{schedule_id}",
                     status="paused",
                     kind="interval",
@@ -365,7 +383,7 @@ def _own_rows(engine: Engine, user_id: int) -> None:
             session.add(
                 Run(
                     id=run_id,
-                    user_id=user_id,
+                    workspace_id=workspace_id,
                     schedule_id=SCHEDULE,
                     scheduled_for=at,
                     status="failed",
@@ -383,7 +401,7 @@ def _own_rows(engine: Engine, user_id: int) -> None:
             session.add(
                 Attempt(
                     run_id=run_id,
-                    user_id=user_id,
+                    workspace_id=workspace_id,
                     number=1,
                     started_at=now,
                     latency_ms=12.5,
@@ -402,7 +420,7 @@ def _own_rows(engine: Engine, user_id: int) -> None:
             session.add(
                 ApiKey(
                     id=key_id,
-                    user_id=user_id,
+                    workspace_id=workspace_id,
                     name=f"k{key_id}",
                     prefix=issued.display_prefix,
                     key_hash=issued.token_hash,

@@ -204,6 +204,6 @@ def test_a_read_only_key_reads_but_never_writes(client, api_engine, owner, redis
             assert response.status_code == 200, (method, template, response.text)
         else:
             assert response.status_code == 403, (method, template, response.text)
-            assert response.json()["error"]["code"] == "insufficient_scope"
+            assert response.json()["error"]["code"] == "forbidden"
     assert _snapshot(api_engine, owner) == before
     assert queue_length(redis_url) == 0

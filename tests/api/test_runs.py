@@ -179,7 +179,7 @@ def test_the_runs_page_query_walks_an_index_without_sorting(api_engine):
         ),
     ]
     # Which of the two a planner picks depends on its statistics; either keeps the order.
-    indexes = ("ix_runs_user_id_desc", "ix_runs_schedule_id_desc")
+    indexes = ("ix_runs_workspace_id_desc", "ix_runs_schedule_id_desc")
     with api_engine.connect() as connection:
         dialect = connection.dialect.name
         for query, params in queries:

@@ -214,7 +214,7 @@ def test_secrets_need_a_write_scope_to_leave(client, api_engine):
     assert masked["schedules"][0]["request"]["headers"]["Authorization"] == "***"
     refused = client.get("/schedules/export", params={"include_secrets": "true"}, headers=reader)
     assert refused.status_code == 403
-    assert error_of(refused)["code"] == "insufficient_scope"
+    assert error_of(refused)["code"] == "forbidden"
     assert import_(client, reader, masked).status_code == 403
     writer = api_key_headers(api_engine, workspace_id, "write")
     full = export(client, writer, include_secrets="true")

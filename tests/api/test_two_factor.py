@@ -173,8 +173,8 @@ def test_api_keys_cannot_manage_two_factor_login_or_sessions(client, api_engine)
     with Session(api_engine) as session:
         workspace_id = session.exec(select(Workspace.id)).one()
     key = api_key_headers(api_engine, workspace_id, "write")
-    assert_error(client.post("/auth/totp/setup", headers=key), 403, "not_a_session")
-    assert_error(client.get("/auth/sessions", headers=key), 403, "not_a_session")
+    assert_error(client.post("/auth/totp/setup", headers=key), 403, "forbidden")
+    assert_error(client.get("/auth/sessions", headers=key), 403, "forbidden")
 
 
 def test_the_cli_resets_two_factor_login_for_a_locked_out_user(

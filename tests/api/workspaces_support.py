@@ -5,17 +5,15 @@ shared workspace with one member of each role."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import httpx
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from hookboard.domain.tokens import new_api_key, new_session_token
-from hookboard.models import ApiKey, AuditEvent, AuthSession, Membership, User
-from hookboard.services import crud
+from hookboard.domain.tokens import new_api_key
+from hookboard.models import ApiKey, AuditEvent, Membership
 from hookboard.services.credentials import WORKSPACE_HEADER
-from tests.api.support import PASSWORD_HASH, now
+from tests.api.support import new_account
 
 ROLES = ("owner", "admin", "editor", "viewer")
 
@@ -33,19 +31,8 @@ class Person:
 
 
 def new_person(engine: Engine, email: str) -> Person:
-    issued = new_session_token()
-    with Session(engine) as session:
-        user = User(email=email, password_hash=PASSWORD_HASH)
-        session.add(user)
-        session.flush()
-        workspace = crud.create_workspace(session, name="Personal", owner_id=user.id, personal=True)
-        session.add(
-            AuthSession(
-                user_id=user.id, token_hash=issued.token_hash, expires_at=now() + timedelta(days=1)
-            )
-        )
-        session.commit()
-        return Person(user.id, email, workspace.id, {"Authorization": f"Bearer {issued.token}"})
+    account = new_account(engine, email)
+    return Person(account.user_id, email, account.workspace_id, account.headers)
 
 
 def add_member(engine: Engine, workspace_id: int, person: Person, role: str) -> None:

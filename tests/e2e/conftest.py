@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.app import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, start_app, stop_app
+from tests.e2e.state_tree import USER_LIMIT, clear_caches
 from tests.support.processes import free_port
 
 
@@ -55,3 +56,16 @@ def browser():
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def app_settings(monkeypatch, engine, redis, redis_url) -> Iterator[None]:
+    """The handlers' own engine, limiter and config, on the test database and Redis."""
+    monkeypatch.setenv("DATABASE_URL", str(engine.url))
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("ALLOW_PRIVATE_TARGETS", "true")
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "0")
+    monkeypatch.setenv("USER_RATE_LIMIT_PER_MINUTE", str(USER_LIMIT))
+    clear_caches()
+    yield
+    clear_caches()

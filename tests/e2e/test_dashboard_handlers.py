@@ -5,18 +5,12 @@ toast a failing handler answers with."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import reflex as rx
 
-from hookboard.core import db
-from hookboard.services import NotFound, ratelimit
+from hookboard.services import NotFound
 from hookboard.services.request_limits import RateLimited
-from hookboard.settings import get_settings
 from hookboard.ui import services
 from hookboard.ui.editor.state import EditorState
 from hookboard.ui.event_errors import UNEXPECTED, toast_for_error
@@ -27,74 +21,9 @@ from hookboard.ui.pages.settings import SettingsState
 from hookboard.ui.pages.targets import TargetsState
 from hookboard.ui.state import AuthState
 from tests.api.support import new_user
+from tests.e2e.access import owner_access
+from tests.e2e.state_tree import USER_LIMIT, page_state, run, shown, signed_in, tab
 from tests.support.receiver import Receiver
-
-USER_LIMIT = 50
-
-
-def _clear_caches() -> None:
-    for cached in (get_settings, db.get_engine, db.get_read_engine, ratelimit.get_limiter):
-        cached.cache_clear()
-    services.config.cache_clear()
-
-
-@pytest.fixture
-def app_settings(monkeypatch, engine, redis, redis_url) -> Iterator[None]:
-    """The handlers' own engine, limiter and config, on the test database and Redis."""
-    monkeypatch.setenv("DATABASE_URL", str(engine.url))
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    monkeypatch.setenv("ALLOW_PRIVATE_TARGETS", "true")
-    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "0")
-    monkeypatch.setenv("USER_RATE_LIMIT_PER_MINUTE", str(USER_LIMIT))
-    _clear_caches()
-    yield
-    _clear_caches()
-
-
-def tab() -> rx.State:
-    """One browser tab's state tree, as the state manager builds it."""
-    return rx.State(_reflex_internal_init=True)
-
-
-def page_state(root: rx.State, state_cls):
-    return root.get_substate(state_cls.get_full_name().split("."))
-
-
-def signed_in(root: rx.State, engine, email: str) -> str:
-    _, headers = new_user(engine, email)
-    token = headers["Authorization"].removeprefix("Bearer ")
-    page_state(root, AuthState).token = token
-    return token
-
-
-def run(handler, state, *args):
-    """Call an event handler's function; drain it when it is a generator.
-
-    In a thread of its own: Playwright's sync API (the browser tests of this
-    package) keeps an event loop running in the main thread."""
-    result = handler.fn(state, *args)
-    if hasattr(result, "__anext__"):
-
-        async def drain():
-            return [item async for item in result]
-
-        return _in_a_thread(drain())
-    if asyncio.iscoroutine(result):
-        return _in_a_thread(result)
-    return result
-
-
-def _in_a_thread(coroutine):
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
-def shown(result) -> str:
-    """The JavaScript of the events a handler answered with (a toast's text is in it)."""
-    specs = result if isinstance(result, list) else [result]
-    return " ".join(
-        str(value) for spec in specs if spec is not None for _, value in getattr(spec, "args", ())
-    )
 
 
 def fresh_minute(needed_seconds: float = 20) -> None:
@@ -205,13 +134,13 @@ def test_saving_another_users_target_is_not_found(app_settings, engine):
 
     root = tab()
     signed_in(root, engine, "me@example.com")
-    other_id, _ = new_user(engine, "other@example.com")
+    other_workspace, _ = new_user(engine, "other@example.com")
     from sqlmodel import Session
 
     with Session(engine, expire_on_commit=False) as session:
         theirs = create_target(
             session,
-            user_id=other_id,
+            access=owner_access(engine, other_workspace),
             fields={"name": "theirs", "url": "https://example.com/t"},
             now=services.now(),
             config=services.config(),
@@ -230,7 +159,7 @@ def test_a_bug_in_a_handler_is_a_toast_that_says_it_was_logged(caplog):
 
 
 def test_deleting_the_account_from_settings_needs_the_password_then_signs_out(app_settings, engine):
-    from sqlmodel import Session
+    from sqlmodel import Session, select
 
     from hookboard.models import User
     from hookboard.ui.pages.account_deletion import DeleteAccountState
@@ -250,4 +179,4 @@ def test_deleting_the_account_from_settings_needs_the_password_then_signs_out(ap
     assert "Your account has been deleted" in shown(answer[-1])
     assert page_state(root, AuthState).token == ""
     with Session(engine) as session:
-        assert session.query(User).filter_by(email="leaving@example.com").count() == 0
+        assert session.exec(select(User).where(User.email == "leaving@example.com")).all() == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from hookboard.alerts.senders import Smtp
 from hookboard.models import Schedule
 from hookboard.net.guard import NetPolicy
 from hookboard.services import InvalidInput, NotFound, ServiceConfig, accounts, channels
-from hookboard.services.dashboard import session_user
+from hookboard.services.dashboard import session_access
 from hookboard.services.ratelimit import RateLimiter
 from hookboard.services.transfer import ImportedItem, ImportReport
 from hookboard.settings import Settings
@@ -27,6 +28,7 @@ from hookboard.ui.pages.notifications import fields_of as channel_fields
 from hookboard.ui.pages.targets import parse_header_lines
 from hookboard.ui.schedule_summary import badge_links
 from tests.api.support import new_user
+from tests.e2e.access import owner_access
 from tests.support.receiver import Receiver
 
 
@@ -68,7 +70,7 @@ def test_a_bad_value_names_its_field(changes, field):
 
 def test_an_existing_schedule_fills_the_form_with_its_secrets_masked():
     schedule = Schedule(
-        user_id=1, name="n", kind="cron", cron="0 2 * * *", timezone="Europe/Berlin",
+        workspace_id=1, name="n", kind="cron", cron="0 2 * * *", timezone="Europe/Berlin",
         url="https://example.com/h", method="PUT", timeout_seconds=12.0, max_attempts=5,
         headers={"Authorization": "Bearer s3cret", "X-Team": "ops"},
         starts_at=datetime(2026, 1, 1, 23, 0, tzinfo=UTC),
@@ -155,9 +157,9 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(eng
     assert revoked == 1  # the other session of this user, not the one in use
     now = datetime.now(UTC)
     with Session(engine) as session:
-        assert session_user(session, token=signed_up.token, now=now) is not None
-        assert session_user(session, token=second.token, now=now) is None
-        assert session_user(session, token=other_token, now=now) is not None  # another user
+        assert session_access(session, token=signed_up.token, now=now) is not None
+        assert session_access(session, token=second.token, now=now) is None
+        assert session_access(session, token=other_token, now=now) is not None  # another user
         with pytest.raises(accounts.InvalidCredentialsError):
             accounts.login(
                 session, email="me@example.com", password="first password", client_ip=None
@@ -210,7 +212,7 @@ def test_changing_the_password_without_a_token_to_keep_ends_every_session(engine
             new_password="second password",
         )  # fmt: skip
         assert revoked == 1
-        assert session_user(session, token=signed_up.token, now=datetime.now(UTC)) is None
+        assert session_access(session, token=signed_up.token, now=datetime.now(UTC)) is None
 
 
 def test_a_failure_streak_and_the_auto_pause_setting_read_well():
@@ -232,7 +234,7 @@ def test_the_editor_carries_auto_pause_and_the_badge_both_ways():
         form_rules.to_fields(form(auto_pause_after="never"))
     assert error.value.field == "auto_pause_after"
     schedule = Schedule(
-        user_id=1, name="n", kind="cron", cron="0 2 * * *", timezone="UTC",
+        workspace_id=1, name="n", kind="cron", cron="0 2 * * *", timezone="UTC",
         url="https://example.com/h", auto_pause_after=0, badge_token="tok",
     )  # fmt: skip
     filled = form_rules.from_schedule(schedule)
@@ -289,14 +291,15 @@ def run_coroutine(coroutine):
 
 
 def test_a_test_alert_reaches_its_channel_signed_and_a_failure_says_why(engine):
-    user_id, _ = new_user(engine, "ops@example.com")
+    workspace_id, _ = new_user(engine, "ops@example.com")
+    access = owner_access(engine, workspace_id)
     config = ServiceConfig(policy=NetPolicy(allow_private=True))
     with Receiver(status=204) as up, Receiver(status=502) as down:
         with Session(engine) as session:
             ids = []
             for name, receiver in (("up", up), ("down", down)):
                 channel = channels.create_channel(
-                    session, user_id=user_id, now=datetime.now(UTC), config=config,
+                    session, access=access, now=datetime.now(UTC), config=config,
                     fields={"name": name, "kind": "webhook", "url": receiver.url + "/a"},
                     smtp_configured=False,
                 )  # fmt: skip
@@ -306,7 +309,7 @@ def test_a_test_alert_reaches_its_channel_signed_and_a_failure_says_why(engine):
         for channel_id in ids:
             with Session(engine) as session:
                 prepared = channels.prepare_test_alert(
-                    session, user_id=user_id, channel_id=channel_id, now=datetime.now(UTC)
+                    session, access=access, channel_id=channel_id, now=datetime.now(UTC)
                 )
             sent = channels.send_test_alert(prepared, config=config, smtp=Smtp())
             results.append(run_coroutine(sent))
@@ -316,5 +319,8 @@ def test_a_test_alert_reaches_its_channel_signed_and_a_failure_says_why(engine):
     assert request.headers["webhook-signature"].startswith("v1,")
     with Session(engine) as session, pytest.raises(NotFound):
         channels.prepare_test_alert(
-            session, user_id=user_id + 1000, channel_id=ids[0], now=datetime.now(UTC)
+            session,
+            access=replace(access, workspace_id=workspace_id + 1000),
+            channel_id=ids[0],
+            now=datetime.now(UTC),
         )

@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 
 from hookboard.domain.tokens import new_session_token
 from hookboard.models import AuthSession, User
-from hookboard.services.dashboard import session_user
+from hookboard.services import crud
+from hookboard.services.dashboard import session_access
 
 
 def _session_token(engine) -> str:
@@ -19,6 +20,7 @@ def _session_token(engine) -> str:
         user = User(email="touch@example.com", password_hash="x")
         session.add(user)
         session.flush()
+        crud.create_workspace(session, name="Personal", owner_id=user.id, personal=True)
         expires = datetime.now(UTC) + timedelta(days=1)
         session.add(AuthSession(user_id=user.id, token_hash=issued.token_hash, expires_at=expires))
         session.commit()
@@ -41,7 +43,7 @@ def test_the_dashboard_lookup_touches_a_session_once_a_minute(engine):
 
         def work():
             with Session(engine, expire_on_commit=False) as session:
-                found.append(session_user(session, token=token, now=now))
+                found.append(session_access(session, token=token, now=now))
 
         thread = threading.Thread(target=work, daemon=True)
         thread.start()

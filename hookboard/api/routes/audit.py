@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
@@ -33,18 +33,22 @@ Instant = Annotated[
     BeforeValidator(iso_instant),
     Query(description="ISO 8601 with an offset, e.g. 2026-01-31T12:00:00Z."),
 ]
-ActorType = Annotated[str | None, Query(max_length=16, description="user, api_key or system.")]
+ActorType = Annotated[
+    Literal["user", "api_key", "system"] | None,
+    Query(description="Who acted: a person, a key, the engine."),
+]
 
 
 def filters(
     actor_type: ActorType = None,
     actor_id: Annotated[int | None, Query(ge=1, le=service.MAX_ID)] = None,
-    actor_email: Annotated[str | None, Query(max_length=320)] = None,
+    actor_email: Annotated[str | None, Query(min_length=1, max_length=320)] = None,
     action: Annotated[
-        str | None, Query(max_length=48, description='Exact, or a prefix ending in "."')
+        str | None,
+        Query(min_length=1, max_length=48, description='Exact, or a prefix ending in "."'),
     ] = None,
-    object_type: Annotated[str | None, Query(max_length=32)] = None,
-    object_id: Annotated[str | None, Query(max_length=64)] = None,
+    object_type: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    object_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     since: Instant = None,
     until: Instant = None,
 ) -> AuditFilters:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from hookboard.api.errors import ErrorDetail
 from hookboard.services.accounts import (
@@ -79,20 +79,28 @@ class ApiKeyCreate(_Body):
         ),
         AfterValidator(clean_api_key_name),
     ]
-    scope: Literal["read", "write"] | None = Field(
-        default=None, description='"read" acts as a viewer, "write" as an editor.'
-    )
-    role: Literal["viewer", "editor"] | None = Field(
-        default=None, description="The role the key acts with (instead of `scope`)."
+    # Either field, never null: typed without None, absent means unset.
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["scope"]}, {"required": ["role"]}]}
     )
 
-    @model_validator(mode="after")
-    def _scope_or_role(self) -> ApiKeyCreate:
-        if (self.scope is None) == (self.role is None):
-            raise ValueError("give either scope or role")
-        if self.role is not None:
-            self.scope = SCOPE_OF_ROLE[Role(self.role)]
-        return self
+    role: Literal["viewer", "editor"] = Field(  # type: ignore[assignment]
+        default=None, description="The role the key acts with (instead of `scope`)."
+    )
+    # Checked after `role` (declared first), and even when absent: one of the two.
+    scope: Literal["read", "write"] = Field(  # type: ignore[assignment]
+        default=None,
+        validate_default=True,
+        description='"read" acts as a viewer, "write" as an editor (or give `role`).',
+    )
+
+    @field_validator("scope", mode="before")
+    @classmethod
+    def _scope_or_role(cls, scope: object, info: ValidationInfo) -> object:
+        role = info.data.get("role")
+        if (scope is None) == (role is None):
+            raise ValueError("give either scope (read or write) or role (viewer or editor)")
+        return scope or SCOPE_OF_ROLE[Role(role)]
 
 
 class ApiKeyCreator(BaseModel):

@@ -93,8 +93,11 @@ def check(access: Access, action: Action) -> None:
         return
     needed = NEEDED[action]
     if access.is_key and action in PERSON_ONLY:
+        if action == Action.account:
+            raise Forbidden("this needs a session token (log in); an API key cannot do it")
         raise Forbidden(
-            f"an API key cannot do this; sign in as a member with the {needed} role", needed=needed
+            f"an API key cannot do this; a member with the {needed} role must, signed in",
+            needed=needed,
         )
     raise Forbidden(
         f"this needs the {needed} role in this workspace (yours is {access.role})", needed=needed

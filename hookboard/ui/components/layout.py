@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from hookboard.ui import routes
+from hookboard.ui.components.workspace_switcher import workspace_switcher
 from hookboard.ui.state import AuthState
 
 NAV = (
@@ -14,6 +15,8 @@ NAV = (
     ("Logs", routes.LOGS, "scroll-text"),
     ("Notifications", routes.NOTIFICATIONS, "bell"),
     ("API keys", routes.KEYS, "key-round"),
+    ("Members", routes.MEMBERS, "users"),
+    ("Audit log", routes.AUDIT, "history"),
     ("Settings", routes.SETTINGS, "settings"),
     ("Security", routes.SECURITY, "shield-check"),
 )
@@ -64,6 +67,7 @@ def sidebar() -> rx.Component:
     """Full height on the left; its links stay in view while the page scrolls."""
     links = rx.vstack(
         rx.box(brand(), padding_x="12px", padding_y="16px"),
+        rx.box(workspace_switcher(), width="100%", padding_bottom="12px"),
         rx.vstack(*[nav_link(*item) for item in NAV], spacing="1", width="100%"),
         rx.spacer(),
         rx.link(
@@ -124,7 +128,8 @@ def color_mode_toggle() -> rx.Component:
 def topbar() -> rx.Component:
     return rx.hstack(
         mobile_menu(),
-        rx.box(brand(), display=NARROW),
+        # Narrow screens: the workspace takes the brand's place (the menu holds the rest).
+        rx.box(workspace_switcher("-narrow"), display=NARROW, min_width="0", max_width="170px"),
         rx.spacer(),
         rx.text(AuthState.email, size="2", color_scheme="gray", display=WIDE),
         color_mode_toggle(),

@@ -164,3 +164,41 @@ def dialog_form_actions(submit_label: str, submit_id: str) -> rx.Component:
 
 def code_text(value: rx.Var | str, **props) -> rx.Component:
     return rx.code(value, variant="ghost", word_break="break-all", **props)
+
+
+def guarded(button: rx.Component, reason: rx.Var, label: str = "") -> rx.Component:
+    """`button` (with its `label` tooltip, if any), disabled with a tooltip saying
+    why when the caller's role lacks the right: `reason` is one of AuthState's
+    deny_* fields, "" when the role has it.
+
+    A disabled button gets no pointer events, so that tooltip hangs on a wrapper
+    that can also be focused from the keyboard."""
+    denied = reason != ""
+    own = getattr(button, "disabled", None)
+    button.disabled = denied if own is None else denied | own  # pyright: ignore[reportAttributeAccessIssue]
+    allowed = rx.tooltip(button, content=label) if label else button
+    return rx.cond(
+        denied,
+        rx.tooltip(
+            rx.box(
+                button,
+                display="inline-block",
+                tab_index=0,
+                aria_label=reason,
+                class_name="denied",
+            ),
+            content=reason,
+        ),
+        allowed,
+    )
+
+
+def confirm_guarded(button: rx.Component, reason: rx.Var, **confirm_props) -> rx.Component:
+    """A confirmed action (see `confirm`) the caller's role may lack (see `guarded`)."""
+    return rx.cond(reason != "", guarded(button, reason), confirm(button, **confirm_props))
+
+
+def guarded_link(button: rx.Component, href: str | rx.Var, reason: rx.Var) -> rx.Component:
+    """A button that opens `href` (a form to fill), or stays disabled with the
+    reason when the caller's role could not save it (see `guarded`)."""
+    return rx.cond(reason != "", guarded(button, reason), rx.link(button, href=href))

@@ -6,7 +6,7 @@ import reflex as rx
 
 from hookboard.domain.limits import HTTP_METHODS
 from hookboard.domain.templating import VARIABLES
-from hookboard.ui.components.widgets import field
+from hookboard.ui.components.widgets import field, guarded
 from hookboard.ui.editor.controls import (
     bounds,
     choice,
@@ -18,6 +18,7 @@ from hookboard.ui.editor.controls import (
 )
 from hookboard.ui.editor.form import NO_TARGET
 from hookboard.ui.editor.state import EditorState as S
+from hookboard.ui.state import AuthState
 
 
 def header_row(row: rx.Var, index: rx.Var) -> rx.Component:
@@ -181,13 +182,16 @@ def request_section() -> rx.Component:
             rx.box(switch("follow_redirects", "Follow redirects"), padding_top="24px"),
         ),
         rx.hstack(
-            rx.button(
-                rx.icon("send", size=14),
-                "Send test request",
-                variant="outline",
-                on_click=S.send_test,
-                loading=S.testing,
-                type="button",
+            guarded(
+                rx.button(
+                    rx.icon("send", size=14),
+                    "Send test request",
+                    variant="outline",
+                    on_click=S.send_test,
+                    loading=S.testing,
+                    type="button",
+                ),
+                AuthState.deny_write,
             ),
             rx.text(
                 "Sends one real, signed request now; nothing is recorded.",

@@ -9,6 +9,7 @@ import reflex as rx
 from hookboard import services as service
 from hookboard.core.redaction import redact_headers
 from hookboard.models import Target
+from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, services
 from hookboard.ui.editor import form as form_rules
@@ -33,9 +34,11 @@ class EditorState(AuthState):
 
     # ------------------------------------------------------------------ loading
 
-    def _load_targets(self, user_id: int) -> None:
+    def _load_targets(self, access: Access) -> None:
         with services.db() as session:
-            page = service.list_targets(session, user_id=user_id, limit=service.MAX_PAGE_SIZE)
+            page = service.list_targets(
+                session, workspace_id=access.workspace_id, limit=service.MAX_PAGE_SIZE
+            )
         self.targets = [{"id": str(t.id), "name": t.name} for t in page.items]
 
     def _reset(self, form: dict[str, Any], schedule_ref: int) -> None:
@@ -49,24 +52,26 @@ class EditorState(AuthState):
 
     @rx.event
     def load_new(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
-        self._load_targets(user_id)
+        self._load_targets(access)
         self._reset(dict(form_rules.DEFAULT_FORM, headers=[]), 0)
 
     @rx.event
     def load_existing(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         try:
             schedule_id = int(self.router.url.path.strip("/").split("/")[1])
             with services.db() as session:
-                schedule = service.get_schedule(session, user_id=user_id, schedule_id=schedule_id)
+                schedule = service.get_schedule(
+                    session, workspace_id=access.workspace_id, schedule_id=schedule_id
+                )
         except (ValueError, IndexError, service.NotFound):
             return [rx.redirect(routes.SCHEDULES), rx.toast.error("Schedule not found")]
-        self._load_targets(user_id)
+        self._load_targets(access)
         self._reset(form_rules.from_schedule(schedule), schedule.id)
 
     # ------------------------------------------------------------------ live checks
@@ -113,14 +118,16 @@ class EditorState(AuthState):
 
     # ------------------------------------------------------------------ test request
 
-    def _outbound_fields(self, user_id: int) -> dict[str, Any]:
+    def _outbound_fields(self, access: Access) -> dict[str, Any]:
         """The request as a run would send it: the target's, overridden by the form's fields."""
         fields = form_rules.request_fields(self.form)
         target_id = fields.pop("target_id")
         merged: dict[str, Any] = {"headers": {}}
         if target_id is not None:
             with services.db() as session:
-                target: Target = service.get_target(session, user_id=user_id, target_id=target_id)
+                target: Target = service.get_target(
+                    session, workspace_id=access.workspace_id, target_id=target_id
+                )
             merged = {
                 "url": target.url,
                 "method": target.method,
@@ -137,16 +144,16 @@ class EditorState(AuthState):
 
     @rx.event
     async def send_test(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             yield self._to_login()
             return
         try:
             with services.db() as session:
                 outbound, secrets = service.prepare_test_delivery(
                     session,
-                    self._outbound_fields(user_id),
-                    user_id=user_id,
+                    self._outbound_fields(access),
+                    access=access,
                     config=services.config(),
                     now=services.now(),
                 )
@@ -185,13 +192,13 @@ class EditorState(AuthState):
 
     @rx.event
     def save(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         self.errors = form_rules.no_errors()
         try:
             fields = form_rules.to_fields(self.form)
-            schedule_id = self._write(user_id, fields)
+            schedule_id = self._write(access, fields)
         except service.ServiceError as error:
             self._show_error(error)
             return rx.toast.error(f"Not saved: {error}")
@@ -199,12 +206,12 @@ class EditorState(AuthState):
         verb = "updated" if self.schedule_ref else "created"
         return [rx.redirect(routes.schedule(schedule_id)), rx.toast.success(f"Schedule {verb}")]
 
-    def _write(self, user_id: int, fields: dict[str, Any]) -> int:
+    def _write(self, access: Access, fields: dict[str, Any]) -> int:
         with services.db() as session:
             if self.schedule_ref:
                 schedule = service.update_schedule(
                     session,
-                    user_id=user_id,
+                    access=access,
                     schedule_id=self.schedule_ref,
                     changes=fields,
                     now=services.now(),
@@ -213,7 +220,7 @@ class EditorState(AuthState):
             else:
                 schedule = service.create_schedule(
                     session,
-                    user_id=user_id,
+                    access=access,
                     fields=fields,
                     now=services.now(),
                     config=services.config(),

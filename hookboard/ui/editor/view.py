@@ -6,11 +6,13 @@ import reflex as rx
 
 from hookboard.ui import routes
 from hookboard.ui.components.layout import page
+from hookboard.ui.components.widgets import guarded
 from hookboard.ui.editor.controls import section, text_input
 from hookboard.ui.editor.policy import policy_section
 from hookboard.ui.editor.request import request_section
 from hookboard.ui.editor.state import EditorState as S
 from hookboard.ui.editor.timing import timing_section
+from hookboard.ui.state import AuthState
 
 
 def editor(title: str) -> rx.Component:
@@ -29,12 +31,15 @@ def editor(title: str) -> rx.Component:
                         rx.button("Cancel", variant="soft", color_scheme="gray", type="button"),
                         href=routes.SCHEDULES,
                     ),
-                    rx.button(
-                        rx.icon("save", size=16),
-                        "Save schedule",
-                        type="submit",
-                        loading=S.saving,
-                        id="save-schedule",
+                    guarded(
+                        rx.button(
+                            rx.icon("save", size=16),
+                            "Save schedule",
+                            type="submit",
+                            loading=S.saving,
+                            id="save-schedule",
+                        ),
+                        AuthState.deny_write,
                     ),
                     justify="end",
                     width="100%",

@@ -17,8 +17,8 @@ class DeleteAccountState(AuthState):
     @rx.event
     async def delete_account(self, form: dict):
         self.errors = {"password": "", "code": ""}
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             yield self._to_login()
             return
         self.deleting = True
@@ -28,7 +28,7 @@ class DeleteAccountState(AuthState):
             with services.db() as session:
                 return accounts.delete_account(
                     session,
-                    user_id=user_id,
+                    user_id=access.user_id,
                     password=form.get("password", ""),
                     code=form.get("code") or None,
                     by_session=True,

@@ -33,7 +33,7 @@ class CredentialsState(AuthState):
     @rx.event
     def skip_if_signed_in(self):
         self.error, self.needs_code, self._challenge = "", False, ""
-        if self._user_id() is not None:
+        if self._access() is not None:
             return rx.redirect(self._next())
 
     def _fail(self, message: str, field_name: str = ""):
@@ -143,7 +143,7 @@ def _error_for(name: str) -> rx.Var:
     return rx.cond(CredentialsState.field_name == name, CredentialsState.error, "")
 
 
-def _frame(card: rx.Component) -> rx.Component:
+def centered_frame(card: rx.Component) -> rx.Component:
     return rx.center(
         rx.vstack(
             rx.hstack(brand(), rx.spacer(), color_mode_toggle(), width="100%"),
@@ -199,7 +199,7 @@ def _code_card() -> rx.Component:
 
 
 def _form(title: str, action: str, on_submit, new_password: bool, footer: rx.Component):
-    return _frame(
+    return centered_frame(
         rx.card(
             rx.form(
                 rx.vstack(
@@ -271,7 +271,7 @@ def _switch(text: str, label: str, href: str) -> rx.Component:
 def login_page() -> rx.Component:
     return rx.cond(
         CredentialsState.needs_code,
-        _frame(_code_card()),
+        centered_frame(_code_card()),
         _form(
             "Log in",
             "Log in",

@@ -5,10 +5,17 @@ from __future__ import annotations
 import reflex as rx
 
 from hookboard.services import accounts
+from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import confirm, dialog_form_actions, empty_state, field
+from hookboard.ui.components.widgets import (
+    confirm_guarded,
+    dialog_form_actions,
+    empty_state,
+    field,
+    guarded,
+)
 from hookboard.ui.ids import id_of
 from hookboard.ui.state import AuthState
 
@@ -23,15 +30,15 @@ class KeysState(AuthState):
 
     @rx.event
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
-        self._refresh(user_id)
+        self._refresh(access)
         return None
 
-    def _refresh(self, user_id: int) -> None:
+    def _refresh(self, access: Access) -> None:
         with services.db() as session:
-            keys = accounts.list_api_keys(session, user_id=user_id)
+            keys = accounts.list_api_keys(session, workspace_id=access.workspace_id)
         now = services.now()
         self.keys = [
             {
@@ -41,8 +48,9 @@ class KeysState(AuthState):
                 "scope": key.scope,
                 "created": fmt.relative(key.created_at, now),
                 "last_used": fmt.relative(key.last_used_at, now) if key.last_used_at else "never",
+                "creator": creator or "a former member",
             }
-            for key in keys
+            for key, creator in keys
         ]
 
     @rx.event
@@ -61,19 +69,19 @@ class KeysState(AuthState):
 
     @rx.event
     def create(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         try:
             with services.db() as session:
                 created = accounts.create_api_key(
-                    session, user_id=user_id, name=self.new_name, scope=self.new_scope
+                    session, access=access, name=self.new_name, scope=self.new_scope
                 )
         except accounts.InvalidInputError as error:
             self.name_error = str(error)
             return rx.toast.error(f"Not created: {self.name_error}")
         self.created_key = created.key
-        self._refresh(user_id)
+        self._refresh(access)
         return rx.toast.success(f"API key {created.api_key.name!r} created")
 
     @rx.event
@@ -82,14 +90,14 @@ class KeysState(AuthState):
 
     @rx.event
     def revoke(self, key_id: str):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         with services.db() as session:
             revoked = accounts.revoke_api_key(
-                session, user_id=user_id, key_id=id_of(key_id, "API key")
+                session, access=access, key_id=id_of(key_id, "API key")
             )
-        self._refresh(user_id)
+        self._refresh(access)
         if not revoked:
             return rx.toast.error("That key was already revoked")
         return rx.toast.success("API key revoked")
@@ -158,8 +166,9 @@ def key_reveal() -> rx.Component:
 
 def create_dialog() -> rx.Component:
     S = KeysState
-    return rx.dialog.root(
-        rx.dialog.trigger(rx.button(rx.icon("plus", size=16), "New API key", id="new-key")),
+    button = rx.button(rx.icon("plus", size=16), "New API key", id="new-key")
+    dialog = rx.dialog.root(
+        rx.dialog.trigger(button),
         rx.dialog.content(
             rx.dialog.title("New API key"),
             rx.dialog.description(
@@ -173,6 +182,7 @@ def create_dialog() -> rx.Component:
         open=S.dialog_open,
         on_open_change=S.open_dialog,
     )
+    return rx.cond(AuthState.deny_manage != "", guarded(button, AuthState.deny_manage), dialog)
 
 
 def key_row(key: rx.Var) -> rx.Component:
@@ -184,8 +194,9 @@ def key_row(key: rx.Var) -> rx.Component:
         ),
         rx.table.cell(key["created"]),
         rx.table.cell(key["last_used"]),
+        rx.table.cell(rx.text(key["creator"], size="2", color_scheme="gray")),
         rx.table.cell(
-            confirm(
+            confirm_guarded(
                 rx.button(
                     "Revoke",
                     color_scheme="red",
@@ -193,6 +204,7 @@ def key_row(key: rx.Var) -> rx.Component:
                     size="1",
                     aria_label=f"Revoke {key['name']}",
                 ),
+                AuthState.deny_manage,
                 title="Revoke this API key?",
                 text=f"Requests with '{key['name']}' get 401 from now on. This cannot be undone.",
                 confirm_label="Revoke",
@@ -218,7 +230,7 @@ def view() -> rx.Component:
                         rx.table.row(
                             *[
                                 rx.table.column_header_cell(h)
-                                for h in ("Name", "Key", "Scope", "Created", "Last used", "")
+                                for h in ("Name", "Key", "Scope", "Created", "Last used", "By", "")
                             ]
                         )
                     ),

@@ -11,9 +11,11 @@ import reflex as rx
 from hookboard import services as service
 from hookboard.models import Run, RunStatus
 from hookboard.services import dashboard as queries
+from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page
+from hookboard.ui.components.pager import keyset_pager
 from hookboard.ui.components.widgets import field
 from hookboard.ui.format import RUN_STATUS_COLORS
 from hookboard.ui.ids import filter_id
@@ -70,27 +72,27 @@ class LogsState(AuthState):
 
     @rx.event
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         query = self.router.url.query_parameters
         self.schedule_filter = query.get("schedule", ALL)
         self.status_filter = query.get("status", ALL)
         with services.db() as session:
-            names = queries.schedule_names(session, user_id=user_id)
+            names = queries.schedule_names(session, workspace_id=access.workspace_id)
         self.schedules = [{"id": str(i), "name": name} for i, name in names]
         self.cursors, self.page_cursor = [], ""
-        result = self._fetch(user_id)
+        result = self._fetch(access)
         self.loaded = True
         return result
 
-    def _fetch(self, user_id: int):
+    def _fetch(self, access: Access):
         self.filter_error = ""
         try:
             with services.db() as session:
                 found = service.list_runs(
                     session,
-                    user_id=user_id,
+                    workspace_id=access.workspace_id,
                     schedule_id=None
                     if self.schedule_filter == ALL
                     else filter_id(self.schedule_filter, "schedule"),
@@ -101,7 +103,9 @@ class LogsState(AuthState):
                     cursor=self.page_cursor or None,
                 )
                 names = queries.names_of_schedules(
-                    session, user_id=user_id, ids=[run.schedule_id for run in found.items]
+                    session,
+                    workspace_id=access.workspace_id,
+                    ids=[run.schedule_id for run in found.items],
                 )
         except service.InvalidInput as error:
             self.filter_error = str(error)
@@ -113,10 +117,10 @@ class LogsState(AuthState):
         return None
 
     def _refetch(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
-        return self._fetch(user_id)
+        return self._fetch(access)
 
     def _first_page(self):
         self.cursors, self.page_cursor = [], ""
@@ -281,25 +285,13 @@ def live_toggle() -> rx.Component:
 
 
 def pager() -> rx.Component:
-    return rx.hstack(
-        rx.button(
-            rx.icon("chevron-left", size=14),
-            "Newer",
-            variant="soft",
-            on_click=LogsState.newer,
-            disabled=LogsState.cursors.length() == 0,
-            id="newer-page",
-        ),
-        rx.button(
-            "Older",
-            rx.icon("chevron-right", size=14),
-            variant="soft",
-            on_click=LogsState.older,
-            disabled=LogsState.next_cursor == "",
-            id="older-page",
-        ),
-        justify="end",
-        width="100%",
+    return keyset_pager(
+        on_newer=LogsState.newer,
+        on_older=LogsState.older,
+        at_newest=LogsState.cursors.length() == 0,
+        at_oldest=LogsState.next_cursor == "",
+        newer_id="newer-page",
+        older_id="older-page",
     )
 
 

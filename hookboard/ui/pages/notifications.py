@@ -14,11 +14,18 @@ from hookboard import services as service
 from hookboard.alerts.senders import Smtp
 from hookboard.models import NotificationChannel
 from hookboard.services import channels
+from hookboard.services.workspaces.permissions import Access
 from hookboard.settings import get_settings
 from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import confirm, dialog_form_actions, empty_state, field
+from hookboard.ui.components.widgets import (
+    confirm_guarded,
+    dialog_form_actions,
+    empty_state,
+    field,
+    guarded,
+)
 from hookboard.ui.ids import id_of
 from hookboard.ui.state import AuthState
 
@@ -69,17 +76,19 @@ class NotificationsState(AuthState):
 
     @rx.event
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
-        self._refresh(user_id)
+        self._refresh(access)
         self.email_available = smtp().configured
         self.loaded = True
         return None
 
-    def _refresh(self, user_id: int) -> None:
+    def _refresh(self, access: Access) -> None:
         with services.db() as session:
-            found = channels.list_channels(session, user_id=user_id, limit=service.MAX_PAGE_SIZE)
+            found = channels.list_channels(
+                session, workspace_id=access.workspace_id, limit=service.MAX_PAGE_SIZE
+            )
         now = services.now()
         self.channels = [channel_row(channel, now) for channel in found.items]
 
@@ -101,15 +110,15 @@ class NotificationsState(AuthState):
 
     @rx.event
     def create(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         self.errors = dict.fromkeys(ERROR_FIELDS, "")
         try:
             with services.db() as session:
                 channel = channels.create_channel(
                     session,
-                    user_id=user_id,
+                    access=access,
                     fields=fields_of(self.form),
                     now=services.now(),
                     config=services.config(),
@@ -121,19 +130,19 @@ class NotificationsState(AuthState):
                 self.errors[error.field] = error.message
             return rx.toast.error(f"Not created: {error}")
         self.dialog_open = False
-        self._refresh(user_id)
+        self._refresh(access)
         return rx.toast.success(f"Channel {channel.name!r} created")
 
     @rx.event
     def set_enabled(self, channel_id: int, enabled: bool):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         try:
             with services.db() as session:
                 channel = channels.update_channel(
                     session,
-                    user_id=user_id,
+                    access=access,
                     channel_id=id_of(channel_id, "notification channel"),
                     changes={"enabled": bool(enabled)},
                     now=services.now(),
@@ -141,39 +150,39 @@ class NotificationsState(AuthState):
                 )
                 session.commit()
         except service.ServiceError as error:
-            self._refresh(user_id)
+            self._refresh(access)
             return rx.toast.error(str(error))
-        self._refresh(user_id)
+        self._refresh(access)
         state = "enabled" if channel.enabled else "disabled: it gets no alerts"
         return rx.toast.success(f"{channel.name} {state}")
 
     @rx.event
     def delete(self, channel_id: int):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         try:
             with services.db() as session:
                 channels.delete_channel(
-                    session, user_id=user_id, channel_id=id_of(channel_id, "notification channel")
+                    session, access=access, channel_id=id_of(channel_id, "notification channel")
                 )
                 session.commit()
         except service.NotFound as error:
             return rx.toast.error(str(error))
-        self._refresh(user_id)
+        self._refresh(access)
         return rx.toast.success("Channel deleted")
 
     @rx.event
     async def send_test(self, channel_id: int):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             yield self._to_login()
             return
         try:
             channel_ref = id_of(channel_id, "notification channel")
             with services.db() as session:
                 prepared = channels.prepare_test_alert(
-                    session, user_id=user_id, channel_id=channel_ref, now=services.now()
+                    session, access=access, channel_id=channel_ref, now=services.now()
                 )
         except service.NotFound as error:
             yield rx.toast.error(str(error))
@@ -269,16 +278,19 @@ def channel_dialog() -> rx.Component:
 
 def channel_actions(channel: rx.Var) -> rx.Component:
     return rx.hstack(
-        rx.button(
-            rx.icon("send", size=14),
-            "Send test",
-            variant="soft",
-            size="1",
-            loading=S.testing == channel["id"].to(int),
-            on_click=S.send_test(channel["id"].to(int)),
-            aria_label=f"Send a test alert to {channel['name']}",
+        guarded(
+            rx.button(
+                rx.icon("send", size=14),
+                "Send test",
+                variant="soft",
+                size="1",
+                loading=S.testing == channel["id"].to(int),
+                on_click=S.send_test(channel["id"].to(int)),
+                aria_label=f"Send a test alert to {channel['name']}",
+            ),
+            AuthState.deny_manage,
         ),
-        confirm(
+        confirm_guarded(
             rx.button(
                 rx.icon("trash-2", size=14),
                 "Delete",
@@ -287,6 +299,7 @@ def channel_actions(channel: rx.Var) -> rx.Component:
                 size="1",
                 aria_label=f"Delete {channel['name']}",
             ),
+            AuthState.deny_manage,
             title="Delete this channel?",
             text=f"'{channel['name']}' gets no more alerts; queued ones are dropped.",
             confirm_label="Delete",
@@ -319,6 +332,7 @@ def channel_card(channel: rx.Var) -> rx.Component:
                             checked=channel["enabled"].to(bool),
                             on_change=lambda value: S.set_enabled(channel["id"].to(int), value),
                             aria_label=f"Alerts to {channel['name']} enabled",
+                            disabled=AuthState.deny_manage != "",
                         ),
                         align="center",
                     ),
@@ -356,12 +370,15 @@ def view() -> rx.Component:
                 "No notification channels",
                 "Add a webhook (Slack works as it is) or an email address to hear about "
                 "failing schedules before your users do.",
-                rx.button("Add a channel", on_click=S.open_new),
+                guarded(rx.button("Add a channel", on_click=S.open_new), AuthState.deny_manage),
             ),
             rx.vstack(rx.foreach(S.channels, channel_card), width="100%", spacing="3"),
         ),
         channel_dialog(),
-        actions=rx.button(
-            rx.icon("plus", size=16), "New channel", on_click=S.open_new, id="new-channel"
+        actions=guarded(
+            rx.button(
+                rx.icon("plus", size=16), "New channel", on_click=S.open_new, id="new-channel"
+            ),
+            AuthState.deny_manage,
         ),
     )

@@ -10,7 +10,7 @@ from hookboard.services import dashboard as queries
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import empty_state, stat_card
+from hookboard.ui.components.widgets import empty_state, guarded_link, stat_card
 from hookboard.ui.state import AuthState
 
 
@@ -24,14 +24,14 @@ class OverviewState(AuthState):
 
     @rx.event
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         now = services.now()
         with services.db() as session:
-            figures = queries.overview(session, user_id=user_id, now=now)
-            self.chart = queries.runs_per_hour(session, user_id=user_id, now=now)
-            failures = queries.latest_failures(session, user_id=user_id)
+            figures = queries.overview(session, workspace_id=access.workspace_id, now=now)
+            self.chart = queries.runs_per_hour(session, workspace_id=access.workspace_id, now=now)
+            failures = queries.latest_failures(session, workspace_id=access.workspace_id)
         self.active_schedules = str(figures.active_schedules)
         self.runs_24h = f"{figures.runs_24h:,}"
         self.success_rate = fmt.percentage(figures.success_rate)
@@ -132,12 +132,16 @@ def view() -> rx.Component:
                 "calendar-plus",
                 "Nothing scheduled yet",
                 "Create a schedule and Hookboard calls your endpoint on time, signed and retried.",
-                rx.link(rx.button("Create a schedule"), href=routes.NEW_SCHEDULE),
+                guarded_link(
+                    rx.button("Create a schedule"), routes.NEW_SCHEDULE, AuthState.deny_write
+                ),
             ),
         ),
         runs_chart(),
         failures_card(),
-        actions=rx.link(
-            rx.button(rx.icon("plus", size=16), "New schedule"), href=routes.NEW_SCHEDULE
+        actions=guarded_link(
+            rx.button(rx.icon("plus", size=16), "New schedule"),
+            routes.NEW_SCHEDULE,
+            AuthState.deny_write,
         ),
     )

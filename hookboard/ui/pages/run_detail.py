@@ -10,10 +10,11 @@ from hookboard import services as service
 from hookboard.core.redaction import redact_headers
 from hookboard.models import Attempt, RunStatus
 from hookboard.services import crud, run_actions
+from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import run_badge
+from hookboard.ui.components.widgets import guarded, run_badge
 from hookboard.ui.state import AuthState
 
 
@@ -46,15 +47,17 @@ class RunDetailState(AuthState):
     run: dict[str, Any] = {}
     attempts: list[dict[str, Any]] = []
 
-    def _load(self, user_id: int) -> bool:
+    def _load(self, access: Access) -> bool:
         try:
             with services.db() as session:
                 run = service.get_run(
-                    session, user_id=user_id, run_id=path_id(self.router.url.path, 1)
+                    session,
+                    workspace_id=access.workspace_id,
+                    run_id=path_id(self.router.url.path, 1),
                 )
                 attempts = service.run_attempts(session, run=run)
                 schedule_name = service.get_schedule(
-                    session, user_id=user_id, schedule_id=run.schedule_id
+                    session, workspace_id=access.workspace_id, schedule_id=run.schedule_id
                 ).name
         except (ValueError, IndexError, service.NotFound):
             return False
@@ -76,10 +79,10 @@ class RunDetailState(AuthState):
 
     @rx.event
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
-        if not self._load(user_id):
+        if not self._load(access):
             return [rx.redirect(routes.LOGS), rx.toast.error("Run not found")]
         return None
 
@@ -89,16 +92,17 @@ class RunDetailState(AuthState):
 
     @rx.event
     def replay(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         run_id = int(self.run.get("id", 0))
         try:
             with services.db() as session:
-                service.get_run(session, user_id=user_id, run_id=run_id)
+                service.get_run(session, workspace_id=access.workspace_id, run_id=run_id)
             run_actions.replay(
                 services.engine(),
                 services.queue(),
+                access=access,
                 run_id=run_id,
                 lease_grace=services.lease_grace(),
             )
@@ -106,7 +110,7 @@ class RunDetailState(AuthState):
             return rx.toast.error("Only a failed run can be replayed")
         except (service.NotFound, run_actions.GoneError):
             return rx.toast.error("This run no longer exists")
-        self._load(user_id)
+        self._load(access)
         return rx.toast.success(f"Run {run_id} replayed: one more attempt is queued")
 
 
@@ -222,12 +226,15 @@ def view() -> rx.Component:
             ),
             rx.cond(
                 run["replayable"].to(bool),
-                rx.button(
-                    rx.icon("rotate-ccw", size=14),
-                    "Replay",
-                    color_scheme="red",
-                    on_click=RunDetailState.replay,
-                    id="replay",
+                guarded(
+                    rx.button(
+                        rx.icon("rotate-ccw", size=14),
+                        "Replay",
+                        color_scheme="red",
+                        on_click=RunDetailState.replay,
+                        id="replay",
+                    ),
+                    AuthState.deny_write,
                 ),
             ),
             rx.link(rx.button("All runs", variant="soft"), href=routes.LOGS),

@@ -8,10 +8,11 @@ from typing import Any
 import reflex as rx
 
 from hookboard import services as service
+from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, schedule_actions, services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import confirm, run_badge, schedule_badge
+from hookboard.ui.components.widgets import confirm_guarded, guarded, run_badge, schedule_badge
 from hookboard.ui.pages.logs import run_row
 from hookboard.ui.pages.run_detail import path_id
 from hookboard.ui.schedule_summary import CHART_KEYS, badge_links, chart_points, configuration
@@ -34,33 +35,37 @@ class ScheduleDetailState(AuthState):
 
     @rx.event
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         try:
-            self._load(user_id, self._schedule_ref())
+            self._load(access, self._schedule_ref())
         except (ValueError, IndexError, service.NotFound):
             return [rx.redirect(routes.SCHEDULES), rx.toast.error("Schedule not found")]
         return None
 
-    def _load(self, user_id: int, schedule_id: int) -> None:
+    def _load(self, access: Access, schedule_id: int) -> None:
         now = services.now()
         with services.db() as session:
-            schedule = service.get_schedule(session, user_id=user_id, schedule_id=schedule_id)
+            schedule = service.get_schedule(
+                session, workspace_id=access.workspace_id, schedule_id=schedule_id
+            )
             target = (
-                service.get_target(session, user_id=user_id, target_id=schedule.target_id)
+                service.get_target(
+                    session, workspace_id=access.workspace_id, target_id=schedule.target_id
+                )
                 if schedule.target_id
                 else None
             )
             stats = service.schedule_stats(
                 session,
-                user_id=user_id,
+                workspace_id=access.workspace_id,
                 schedule_id=schedule_id,
                 window=timedelta(hours=24),
                 now=now,
             )
             latest = service.list_runs(
-                session, user_id=user_id, schedule_id=schedule_id, limit=CHART_RUNS
+                session, workspace_id=access.workspace_id, schedule_id=schedule_id, limit=CHART_RUNS
             ).items
         names = {schedule.id: schedule.name}
         self.info = {
@@ -87,17 +92,17 @@ class ScheduleDetailState(AuthState):
         self.runs = [run_row(run, names, now) for run in latest[:LISTED_RUNS]]
 
     def _act(self, action, done):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         schedule_id = int(self.info.get("id", 0))
         try:
-            result = action(user_id, schedule_id)
+            result = action(access, schedule_id)
         except service.ServiceError as error:
             return rx.toast.error(schedule_actions.error_message(error))
         if action is schedule_actions.delete:
             return [rx.redirect(routes.SCHEDULES), rx.toast.success(done(result))]
-        self._load(user_id, schedule_id)
+        self._load(access, schedule_id)
         return rx.toast.success(done(result))
 
     @rx.event
@@ -214,29 +219,46 @@ def actions() -> rx.Component:
     return rx.hstack(
         rx.cond(
             status == "paused",
-            rx.button(
-                rx.icon("play", size=14),
-                "Resume",
-                color_scheme="green",
-                variant="soft",
-                on_click=S.resume,
+            guarded(
+                rx.button(
+                    rx.icon("play", size=14),
+                    "Resume",
+                    color_scheme="green",
+                    variant="soft",
+                    on_click=S.resume,
+                ),
+                AuthState.deny_write,
             ),
-            rx.button(
-                rx.icon("pause", size=14),
-                "Pause",
-                color_scheme="amber",
-                variant="soft",
-                on_click=S.pause,
-                disabled=status == "completed",
+            guarded(
+                rx.button(
+                    rx.icon("pause", size=14),
+                    "Pause",
+                    color_scheme="amber",
+                    variant="soft",
+                    on_click=S.pause,
+                    disabled=status == "completed",
+                ),
+                AuthState.deny_write,
             ),
         ),
-        rx.button(rx.icon("zap", size=14), "Run now", variant="soft", on_click=S.run_now),
-        rx.link(
-            rx.button(rx.icon("pencil", size=14), "Edit", variant="soft", color_scheme="gray"),
-            href=S.info["edit_href"].to(str),
+        guarded(
+            rx.button(rx.icon("zap", size=14), "Run now", variant="soft", on_click=S.run_now),
+            AuthState.deny_write,
         ),
-        confirm(
+        rx.cond(
+            AuthState.deny_write != "",
+            guarded(
+                rx.button(rx.icon("pencil", size=14), "Edit", variant="soft", color_scheme="gray"),
+                AuthState.deny_write,
+            ),
+            rx.link(
+                rx.button(rx.icon("pencil", size=14), "Edit", variant="soft", color_scheme="gray"),
+                href=S.info["edit_href"].to(str),
+            ),
+        ),
+        confirm_guarded(
             rx.button(rx.icon("trash-2", size=14), "Delete", variant="soft", color_scheme="red"),
+            AuthState.deny_write,
             title="Delete this schedule?",
             text="The schedule and all of its runs and attempts will be deleted.",
             confirm_label="Delete",

@@ -6,8 +6,10 @@ from __future__ import annotations
 import reflex as rx
 
 from hookboard import services as service
+from hookboard.services.credentials import WORKSPACE_HEADER
 from hookboard.ui import schedule_transfer as transfer
 from hookboard.ui import services
+from hookboard.ui.components.widgets import guarded
 from hookboard.ui.state import AuthState
 
 UPLOAD_ID = "import-file"
@@ -49,7 +51,7 @@ class ImportState(AuthState):
     @rx.event
     async def read_file(self, files: list[rx.UploadFile]):
         # ui/upload_guard.py checked the session and the size before Reflex read the body.
-        if self._user_id() is None:
+        if self._access() is None:
             return self._to_login()
         if not files:
             return None
@@ -69,12 +71,12 @@ class ImportState(AuthState):
     @rx.event
     def check(self):
         """The dry run: validates everything and reports what would change."""
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         self._clear_result()
         try:
-            report = transfer.run_import(user_id, self.text, dry_run=True)
+            report = transfer.run_import(access, self.text, dry_run=True)
         except service.ServiceError as error:
             self.error = str(error)
             return rx.toast.error(f"Not importable: {error}")
@@ -86,13 +88,13 @@ class ImportState(AuthState):
 
     @rx.event
     def apply(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         if not self.checked:
             return rx.toast.error("Check the document first")
         try:
-            report = transfer.run_import(user_id, self.text, dry_run=False)
+            report = transfer.run_import(access, self.text, dry_run=False)
         except service.ServiceError as error:
             self.checked, self.error = False, str(error)
             return rx.toast.error(f"Nothing imported: {error}")
@@ -102,10 +104,10 @@ class ImportState(AuthState):
 
     @rx.event
     def export(self, include_secrets: bool):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
-        name, text = transfer.export_text(user_id, include_secrets=bool(include_secrets))
+        name, text = transfer.export_text(access, include_secrets=bool(include_secrets))
         return [
             rx.download(data=text, filename=name, mime_type="application/json"),
             rx.toast.success(f"Exported {name}"),
@@ -129,7 +131,15 @@ def export_menu() -> rx.Component:
         ),
         rx.menu.content(
             rx.menu.item("Export (secret headers masked)", on_select=S.export(False)),
-            rx.menu.item("Export with secrets (a full backup)", on_select=S.export(True)),
+            rx.menu.item(
+                rx.cond(
+                    AuthState.deny_export_secrets != "",
+                    "Export with secrets: " + AuthState.deny_export_secrets,
+                    "Export with secrets (a full backup)",
+                ),
+                on_select=S.export(True),
+                disabled=AuthState.deny_export_secrets != "",
+            ),
         ),
     )
 
@@ -152,7 +162,11 @@ def upload_zone() -> rx.Component:
         # The session token goes along: ui/upload_guard.py refuses an upload without one.
         on_drop=S.read_file(
             rx.upload_files(
-                upload_id=UPLOAD_ID, extra_headers={"Authorization": "Bearer " + S.token}
+                upload_id=UPLOAD_ID,
+                extra_headers={
+                    "Authorization": "Bearer " + S.token,
+                    WORKSPACE_HEADER: S.workspace_ref,
+                },
             )
         ),
         max_size=transfer.MAX_DOCUMENT_BYTES,
@@ -221,16 +235,15 @@ def result() -> rx.Component:
 
 def import_dialog(on_applied) -> rx.Component:
     """`on_applied`: the event that reloads the page after an import."""
-    return rx.dialog.root(
-        rx.dialog.trigger(
-            rx.button(
-                rx.icon("upload", size=16),
-                "Import",
-                variant="soft",
-                color_scheme="gray",
-                id="import-schedules",
-            )
-        ),
+    button = rx.button(
+        rx.icon("upload", size=16),
+        "Import",
+        variant="soft",
+        color_scheme="gray",
+        id="import-schedules",
+    )
+    dialog = rx.dialog.root(
+        rx.dialog.trigger(button),
         rx.dialog.content(
             rx.dialog.title("Import schedules and targets"),
             rx.dialog.description(
@@ -283,3 +296,4 @@ def import_dialog(on_applied) -> rx.Component:
         open=S.dialog_open,
         on_open_change=S.set_open,
     )
+    return rx.cond(AuthState.deny_write != "", guarded(button, AuthState.deny_write), dialog)

@@ -9,6 +9,7 @@ import reflex as rx
 
 from hookboard import services as service
 from hookboard.services import dashboard as queries
+from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import format as fmt
 from hookboard.ui import routes, schedule_actions, services
 from hookboard.ui.components.layout import page
@@ -16,6 +17,8 @@ from hookboard.ui.components.widgets import (
     auto_paused_badge,
     confirm,
     empty_state,
+    guarded,
+    guarded_link,
     history_dots,
     run_badge,
     schedule_badge,
@@ -27,7 +30,7 @@ from hookboard.ui.state import AuthState
 PAGE_SIZE = 100
 
 
-def schedule_rows(session, user_id: int, schedules, now) -> list[dict[str, Any]]:
+def schedule_rows(session, schedules, now) -> list[dict[str, Any]]:
     ids = [schedule.id for schedule in schedules]
     last = service.last_runs(session, ids)
     history = queries.recent_statuses(session, schedule_ids=ids)
@@ -62,35 +65,39 @@ class ScheduleListState(AuthState):
 
     @rx.event
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
-        self._fetch(user_id, cursor=None)
+        self._fetch(access, cursor=None)
         self.loaded = True
 
-    def _fetch(self, user_id: int, cursor: str | None):
+    def _fetch(self, access: Access, cursor: str | None):
         with services.db() as session:
-            found = service.list_schedules(session, user_id=user_id, limit=PAGE_SIZE, cursor=cursor)
-            rows = schedule_rows(session, user_id, found.items, services.now())
+            found = service.list_schedules(
+                session, workspace_id=access.workspace_id, limit=PAGE_SIZE, cursor=cursor
+            )
+            rows = schedule_rows(session, found.items, services.now())
         self.rows = rows if cursor is None else [*self.rows, *rows]
         self.next_cursor = found.next_cursor or ""
 
     @rx.event
     def load_more(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
-        self._fetch(user_id, cursor=self.next_cursor or None)
+        self._fetch(access, cursor=self.next_cursor or None)
 
-    def _act(self, action: Callable[[int, int], Any], schedule_id: int, done: Callable[[Any], str]):
-        user_id = self._user_id()
-        if user_id is None:
+    def _act(
+        self, action: Callable[[Access, int], Any], schedule_id: int, done: Callable[[Any], str]
+    ):
+        access = self._access()
+        if access is None:
             return self._to_login()
         try:
-            result = action(user_id, id_of(schedule_id, "schedule"))
+            result = action(access, id_of(schedule_id, "schedule"))
         except service.ServiceError as error:
             return rx.toast.error(schedule_actions.error_message(error))
-        self._fetch(user_id, cursor=None)
+        self._fetch(access, cursor=None)
         return rx.toast.success(done(result))
 
     @rx.event
@@ -116,7 +123,7 @@ def row_actions(row: rx.Var, state=ScheduleListState) -> rx.Component:
     return rx.hstack(
         rx.cond(
             row["status"] == "paused",
-            rx.tooltip(
+            guarded(
                 rx.icon_button(
                     rx.icon("play", size=16),
                     variant="soft",
@@ -124,9 +131,10 @@ def row_actions(row: rx.Var, state=ScheduleListState) -> rx.Component:
                     on_click=state.resume(row["id"]),
                     aria_label=f"Resume {row['name']}",
                 ),
-                content="Resume",
+                AuthState.deny_write,
+                "Resume",
             ),
-            rx.tooltip(
+            guarded(
                 rx.icon_button(
                     rx.icon("pause", size=16),
                     variant="soft",
@@ -135,42 +143,68 @@ def row_actions(row: rx.Var, state=ScheduleListState) -> rx.Component:
                     aria_label=f"Pause {row['name']}",
                     disabled=row["status"] == "completed",
                 ),
-                content="Pause",
+                AuthState.deny_write,
+                "Pause",
             ),
         ),
-        rx.tooltip(
+        guarded(
             rx.icon_button(
                 rx.icon("zap", size=16),
                 variant="soft",
                 on_click=state.run_now(row["id"]),
                 aria_label=f"Run {row['name']} now",
             ),
-            content="Run now",
+            AuthState.deny_write,
+            "Run now",
         ),
-        rx.tooltip(
-            rx.link(
+        rx.cond(
+            AuthState.deny_write != "",
+            guarded(
                 rx.icon_button(
                     rx.icon("pencil", size=16),
                     variant="soft",
                     color_scheme="gray",
                     aria_label=f"Edit {row['name']}",
-                    tab_index=-1,
                 ),
-                href=row["edit_href"],
+                AuthState.deny_write,
             ),
-            content="Edit",
+            rx.tooltip(
+                rx.link(
+                    rx.icon_button(
+                        rx.icon("pencil", size=16),
+                        variant="soft",
+                        color_scheme="gray",
+                        aria_label=f"Edit {row['name']}",
+                        tab_index=-1,
+                    ),
+                    href=row["edit_href"],
+                ),
+                content="Edit",
+            ),
         ),
-        confirm(
-            rx.icon_button(
-                rx.icon("trash-2", size=16),
-                variant="soft",
-                color_scheme="red",
-                aria_label=f"Delete {row['name']}",
+        rx.cond(
+            AuthState.deny_write != "",
+            guarded(
+                rx.icon_button(
+                    rx.icon("trash-2", size=16),
+                    variant="soft",
+                    color_scheme="red",
+                    aria_label=f"Delete {row['name']}",
+                ),
+                AuthState.deny_write,
             ),
-            title="Delete this schedule?",
-            text=f"'{row['name']}' and all of its runs and attempts will be deleted.",
-            confirm_label="Delete",
-            on_confirm=state.delete(row["id"]),
+            confirm(
+                rx.icon_button(
+                    rx.icon("trash-2", size=16),
+                    variant="soft",
+                    color_scheme="red",
+                    aria_label=f"Delete {row['name']}",
+                ),
+                title="Delete this schedule?",
+                text=f"'{row['name']}' and all of its runs and attempts will be deleted.",
+                confirm_label="Delete",
+                on_confirm=state.delete(row["id"]),
+            ),
         ),
         spacing="2",
     )
@@ -234,11 +268,16 @@ def schedules_table() -> rx.Component:
     )
 
 
+def new_schedule_button() -> rx.Component:
+    button = rx.button(rx.icon("plus", size=16), "New schedule", id="new-schedule")
+    return guarded_link(button, routes.NEW_SCHEDULE, AuthState.deny_write)
+
+
 def page_actions() -> rx.Component:
     return rx.hstack(
         export_menu(),
         import_dialog(on_applied=ScheduleListState.load),
-        rx.link(rx.button(rx.icon("plus", size=16), "New schedule"), href=routes.NEW_SCHEDULE),
+        new_schedule_button(),
         spacing="2",
         wrap="wrap",
     )
@@ -254,8 +293,10 @@ def view() -> rx.Component:
                 "Create your first schedule",
                 "A schedule calls a URL of yours on a cron, every N seconds to years, once, "
                 "or within a window, and logs every attempt.",
-                rx.link(
-                    rx.button("Create your first schedule", size="3"), href=routes.NEW_SCHEDULE
+                guarded_link(
+                    rx.button("Create your first schedule", size="3"),
+                    routes.NEW_SCHEDULE,
+                    AuthState.deny_write,
                 ),
             ),
             schedules_table(),

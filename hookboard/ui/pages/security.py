@@ -8,6 +8,7 @@ import segno
 
 from hookboard.services import NotFound, accounts, credentials
 from hookboard.services.accounts import two_factor
+from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page
@@ -27,20 +28,20 @@ class SecurityState(AuthState):
 
     @rx.event
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         self.setup_qr, self.setup_secret, self.recovery_codes, self.code_error = "", "", [], ""
-        self._refresh(user_id)
+        self._refresh(access)
         return None
 
-    def _refresh(self, user_id: int) -> None:
+    def _refresh(self, access: Access) -> None:
         now = services.now()
         with services.db() as session:
             found = credentials.find_session(session.connection(), self.token)
-            status = two_factor.status(session, user_id=user_id)
+            status = two_factor.status(session, user_id=access.user_id)
             listed = accounts.list_sessions(
-                session, user_id=user_id, current_session_id=found and found.id, now=now
+                session, user_id=access.user_id, current_session_id=found and found.id, now=now
             )
         self.totp_enabled, self.codes_left = status.enabled, status.recovery_codes_left
         self.sessions = [
@@ -57,19 +58,19 @@ class SecurityState(AuthState):
 
     def _act(self, work, success: str):
         """Run a service call for the signed-in user; a toast either way."""
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         self.code_error = ""
         try:
             with services.db() as session:
-                result = work(session, user_id)
+                result = work(session, access.user_id)
         except accounts.InvalidInputError as error:
             self.code_error = str(error)
             return rx.toast.error(str(error))
         except (accounts.AccountError, NotFound) as error:
             return rx.toast.error(str(error))
-        self._refresh(user_id)
+        self._refresh(access)
         return [rx.toast.success(success if isinstance(success, str) else success(result))]
 
     @rx.event

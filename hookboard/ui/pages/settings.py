@@ -6,11 +6,13 @@ from __future__ import annotations
 import reflex as rx
 
 from hookboard.services import accounts
+from hookboard.services.workspaces import permissions
+from hookboard.services.workspaces.permissions import Access, Action
 from hookboard.settings import get_settings
 from hookboard.ui import format as fmt
 from hookboard.ui import services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import confirm, field
+from hookboard.ui.components.widgets import confirm_guarded, field, guarded
 from hookboard.ui.pages.account_deletion import delete_account_card
 from hookboard.ui.state import AuthState
 
@@ -40,19 +42,19 @@ class SettingsState(AuthState):
 
     @rx.event
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         self.secret_shown = ""
-        self._describe(user_id)
+        self._describe(access)
         return None
 
-    def _secrets(self, user_id: int) -> accounts.SigningSecrets:
+    def _secrets(self, access: Access) -> accounts.SigningSecrets:
         with services.db() as session:
-            return accounts.get_signing_secrets(session, user_id=user_id)
+            return accounts.get_signing_secrets(session, workspace_id=access.workspace_id)
 
-    def _describe(self, user_id: int, found: accounts.SigningSecrets | None = None) -> None:
-        found = found or self._secrets(user_id)
+    def _describe(self, access: Access, found: accounts.SigningSecrets | None = None) -> None:
+        found = found or self._secrets(access)
         self.created = fmt.absolute(found.current.created_at)
         self.previous = [
             {
@@ -67,31 +69,33 @@ class SettingsState(AuthState):
         if self.secret_shown:
             self.secret_shown = ""
             return None
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
-        self.secret_shown = self._secrets(user_id).current.secret
+        permissions.check(access, Action.read_secret)
+        self.secret_shown = self._secrets(access).current.secret
         return None
 
     @rx.event
     def copy_secret(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
+        permissions.check(access, Action.read_secret)
         # Straight to the clipboard, not kept in the page's state.
         return [
-            rx.set_clipboard(self._secrets(user_id).current.secret),
+            rx.set_clipboard(self._secrets(access).current.secret),
             rx.toast.success("Signing secret copied"),
         ]
 
     @rx.event
     def rotate(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         with services.db() as session:
-            rotated = accounts.rotate_signing_secret(session, user_id=user_id)
-        self._describe(user_id, rotated)
+            rotated = accounts.rotate_signing_secret(session, access=access)
+        self._describe(access, rotated)
         if self.secret_shown:
             self.secret_shown = rotated.current.secret
         hours = get_settings().signing_secret_grace_hours
@@ -100,8 +104,8 @@ class SettingsState(AuthState):
     @rx.event
     async def change_password(self, form: dict):
         self.password_errors = dict.fromkeys(PASSWORD_FIELDS, "")
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             yield self._to_login()
             return
         if form.get("new_password") != form.get("confirm"):
@@ -116,7 +120,7 @@ class SettingsState(AuthState):
             with services.db() as session:
                 return accounts.change_password(
                     session,
-                    user_id=user_id,
+                    user_id=access.user_id,
                     current_password=form.get("current_password", ""),
                     new_password=form.get("new_password", ""),
                     keep_token=token,
@@ -161,20 +165,28 @@ def secret_card() -> rx.Component:
                     word_break="break-all",
                     size="3",
                 ),
-                rx.icon_button(
-                    rx.cond(
-                        S.secret_shown != "", rx.icon("eye-off", size=16), rx.icon("eye", size=16)
+                guarded(
+                    rx.icon_button(
+                        rx.cond(
+                            S.secret_shown != "",
+                            rx.icon("eye-off", size=16),
+                            rx.icon("eye", size=16),
+                        ),
+                        on_click=S.toggle_reveal,
+                        variant="soft",
+                        aria_label="Reveal or hide the secret",
+                        id="reveal-secret",
                     ),
-                    on_click=S.toggle_reveal,
-                    variant="soft",
-                    aria_label="Reveal or hide the secret",
-                    id="reveal-secret",
+                    AuthState.deny_read_secret,
                 ),
-                rx.icon_button(
-                    rx.icon("copy", size=16),
-                    on_click=S.copy_secret,
-                    variant="soft",
-                    aria_label="Copy the secret",
+                guarded(
+                    rx.icon_button(
+                        rx.icon("copy", size=16),
+                        on_click=S.copy_secret,
+                        variant="soft",
+                        aria_label="Copy the secret",
+                    ),
+                    AuthState.deny_read_secret,
                 ),
                 align="center",
                 wrap="wrap",
@@ -191,7 +203,7 @@ def secret_card() -> rx.Component:
                     color_scheme="amber",
                 ),
             ),
-            confirm(
+            confirm_guarded(
                 rx.button(
                     rx.icon("rotate-cw", size=14),
                     "Rotate secret",
@@ -199,6 +211,7 @@ def secret_card() -> rx.Component:
                     color_scheme="red",
                     id="rotate-secret",
                 ),
+                AuthState.deny_manage,
                 title="Rotate the signing secret?",
                 text=(
                     "A new secret signs from now on. The current one keeps signing beside it "

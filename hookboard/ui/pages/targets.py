@@ -9,9 +9,16 @@ import reflex as rx
 from hookboard import services as service
 from hookboard.core.redaction import redact_headers
 from hookboard.domain.limits import HTTP_METHODS
+from hookboard.services.workspaces.permissions import Access
 from hookboard.ui import routes, services
 from hookboard.ui.components.layout import page
-from hookboard.ui.components.widgets import confirm, dialog_form_actions, empty_state, field
+from hookboard.ui.components.widgets import (
+    confirm_guarded,
+    dialog_form_actions,
+    empty_state,
+    field,
+    guarded,
+)
 from hookboard.ui.ids import id_of
 from hookboard.ui.state import AuthState
 
@@ -46,16 +53,18 @@ class TargetsState(AuthState):
 
     @rx.event
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
-        self._refresh(user_id)
+        self._refresh(access)
         self.loaded = True
         return None
 
-    def _refresh(self, user_id: int) -> None:
+    def _refresh(self, access: Access) -> None:
         with services.db() as session:
-            found = service.list_targets(session, user_id=user_id, limit=service.MAX_PAGE_SIZE)
+            found = service.list_targets(
+                session, workspace_id=access.workspace_id, limit=service.MAX_PAGE_SIZE
+            )
             usage = service.target_usage(session, [t.id for t in found.items])
         self.targets = [
             {
@@ -98,8 +107,8 @@ class TargetsState(AuthState):
 
     @rx.event
     def save(self):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         try:
             fields = {
@@ -109,7 +118,7 @@ class TargetsState(AuthState):
                 "headers": parse_header_lines(self.form["headers"]),
                 "body": self.form["body"] or None,
             }
-            self._write(user_id, fields)
+            self._write(access, fields)
         except service.ServiceError as error:  # NotFound too: a target not (or no longer) theirs
             if getattr(error, "field", None) in self.errors:
                 self.errors[error.field] = error.message
@@ -117,15 +126,15 @@ class TargetsState(AuthState):
         saved = self.form["name"]
         # Header values may be secrets: the form forgets them once saved.
         self.form, self.dialog_open = dict(EMPTY_FORM), False
-        self._refresh(user_id)
+        self._refresh(access)
         return rx.toast.success(f"Target {saved!r} saved")
 
-    def _write(self, user_id: int, fields: dict[str, Any]) -> None:
+    def _write(self, access: Access, fields: dict[str, Any]) -> None:
         with services.db() as session:
             if self.editing:
                 service.update_target(
                     session,
-                    user_id=user_id,
+                    access=access,
                     target_id=self.editing,
                     changes=fields,
                     now=services.now(),
@@ -134,7 +143,7 @@ class TargetsState(AuthState):
             else:
                 service.create_target(
                     session,
-                    user_id=user_id,
+                    access=access,
                     fields=fields,
                     now=services.now(),
                     config=services.config(),
@@ -143,18 +152,16 @@ class TargetsState(AuthState):
 
     @rx.event
     def delete(self, target_id: int):
-        user_id = self._user_id()
-        if user_id is None:
+        access = self._access()
+        if access is None:
             return self._to_login()
         try:
             with services.db() as session:
-                service.delete_target(
-                    session, user_id=user_id, target_id=id_of(target_id, "target")
-                )
+                service.delete_target(session, access=access, target_id=id_of(target_id, "target"))
                 session.commit()
         except (service.NotFound, service.Conflict) as error:
             return rx.toast.error(str(error))
-        self._refresh(user_id)
+        self._refresh(access)
         return rx.toast.success("Target deleted")
 
 
@@ -239,14 +246,17 @@ def target_card(target: rx.Var) -> rx.Component:
             rx.hstack(
                 rx.heading(target["name"].to(str), size="4"),
                 rx.spacer(),
-                rx.button(
-                    rx.icon("pencil", size=14),
-                    "Edit",
-                    variant="soft",
-                    size="1",
-                    on_click=TargetsState.open_edit(target),
+                guarded(
+                    rx.button(
+                        rx.icon("pencil", size=14),
+                        "Edit",
+                        variant="soft",
+                        size="1",
+                        on_click=TargetsState.open_edit(target),
+                    ),
+                    AuthState.deny_write,
                 ),
-                confirm(
+                confirm_guarded(
                     rx.button(
                         rx.icon("trash-2", size=14),
                         "Delete",
@@ -254,6 +264,7 @@ def target_card(target: rx.Var) -> rx.Component:
                         color_scheme="red",
                         size="1",
                     ),
+                    AuthState.deny_write,
                     title="Delete this target?",
                     text="Schedules cannot lose their request: a target still in use is kept.",
                     confirm_label="Delete",
@@ -292,12 +303,21 @@ def view() -> rx.Component:
                 "crosshair",
                 "No targets yet",
                 "Save an endpoint once and pick it in every schedule.",
-                rx.button("Create a target", on_click=TargetsState.open_new),
+                guarded(
+                    rx.button("Create a target", on_click=TargetsState.open_new),
+                    AuthState.deny_write,
+                ),
             ),
             rx.vstack(rx.foreach(TargetsState.targets, target_card), width="100%", spacing="3"),
         ),
         target_dialog(),
-        actions=rx.button(
-            rx.icon("plus", size=16), "New target", on_click=TargetsState.open_new, id="new-target"
+        actions=guarded(
+            rx.button(
+                rx.icon("plus", size=16),
+                "New target",
+                on_click=TargetsState.open_new,
+                id="new-target",
+            ),
+            AuthState.deny_write,
         ),
     )
