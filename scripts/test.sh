@@ -4,7 +4,8 @@
 # PostgreSQL answers). Extra arguments go to pytest. The tests run in
 # TEST_WORKERS pytest-xdist processes (default 2; 0 runs them in this one): each
 # worker has its own Redis database, SQLite file and PostgreSQL database, and
-# the tests that build the dashboard share one worker (tests/conftest.py).
+# a test file runs whole in one worker, and the tests that build the dashboard
+# all in one (tests/conftest.py).
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 bash scripts/ensure_chromium.sh  # for tests/e2e (Debian's Chromium, installed as root)
 
@@ -14,7 +15,7 @@ ruff format --check .
 
 step "running tests"
 set +e
-python -m pytest -n "${TEST_WORKERS:-2}" --dist loadgroup "$@"
+python -m pytest -n "${TEST_WORKERS:-2}" "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

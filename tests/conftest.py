@@ -43,8 +43,7 @@ _postgres_skip_reason: str | None = None
 _POSTGRES_SKIPPED = "PostgreSQL tests skipped: "
 
 # Tests that build or run the Reflex app in the project folder: they share its
-# .web/ build and .states/, so pytest-xdist (`--dist loadgroup`) keeps them in
-# one worker, one after the other.
+# .web/ build and .states/, so they must run one after another.
 _FRONTEND_TESTS = (
     "tests/e2e/",
     "tests/integration/test_reflex_run.py",
@@ -52,12 +51,18 @@ _FRONTEND_TESTS = (
 )
 
 
-def pytest_collection_modifyitems(config, items):
-    root = Path(str(config.rootpath))
-    for item in items:
-        path = Path(str(item.path)).relative_to(root).as_posix()
-        if path.startswith(_FRONTEND_TESTS):
-            item.add_marker(pytest.mark.xdist_group("frontend"))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist (scripts/test.sh): each test file runs whole in one worker,
+    so a module's API server starts once, and the frontend tests all in one worker."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class FilesAndFrontend(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = super()._split_scope(nodeid)
+            return "frontend" if path.startswith(_FRONTEND_TESTS) else path
+
+    return FilesAndFrontend(config, log)
 
 
 @pytest.fixture(scope="session")
