@@ -40,6 +40,29 @@ sys.path.insert(0, _OFFLINE)
 import sitecustomize  # noqa: E402, F401  (applies the guard to this process too)
 
 _postgres_skip_reason: str | None = None
+_POSTGRES_SKIPPED = "PostgreSQL tests skipped: "
+
+# Tests that build or run the Reflex app in the project folder: they share its
+# .web/ build and .states/, so they must run one after another.
+_FRONTEND_TESTS = (
+    "tests/e2e/",
+    "tests/integration/test_reflex_run.py",
+    "tests/integration/test_run_command.py",
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist (scripts/test.sh): each test file runs whole in one worker,
+    so a module's API server starts once, and the frontend tests all in one worker."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class FilesAndFrontend(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = super()._split_scope(nodeid)
+            return "frontend" if path.startswith(_FRONTEND_TESTS) else path
+
+    return FilesAndFrontend(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +97,7 @@ def postgres_url() -> Iterator[str]:
     reason = postgres_unavailable_reason(admin_url)
     if reason:
         _postgres_skip_reason = reason
-        pytest.skip(f"PostgreSQL tests skipped: {reason}")
+        pytest.skip(f"{_POSTGRES_SKIPPED}{reason}")
     with temporary_postgres_database(admin_url) as url:
         upgrade_to_head(url)
         offset_workspace_ids(url)
@@ -96,11 +119,20 @@ def engine(database_url) -> Iterator[Engine]:
     engine.dispose()
 
 
+def _skip_reason_from_reports(terminalreporter) -> str | None:
+    """The reason as pytest-xdist's workers reported it (they skip, not this process)."""
+    for report in terminalreporter.stats.get("skipped", []):
+        message = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        if message.startswith(f"Skipped: {_POSTGRES_SKIPPED}"):
+            return message.removeprefix(f"Skipped: {_POSTGRES_SKIPPED}")
+    return None
+
+
 def pytest_terminal_summary(terminalreporter):
-    if _postgres_skip_reason:
+    reason = _postgres_skip_reason or _skip_reason_from_reports(terminalreporter)
+    if reason:
         terminalreporter.write_line(
-            f"NOTE: PostgreSQL tests were SKIPPED: {_postgres_skip_reason}. "
-            "Set TEST_DATABASE_URL to run them.",
+            f"NOTE: PostgreSQL tests were SKIPPED: {reason}. Set TEST_DATABASE_URL to run them.",
             yellow=True,
             bold=True,
         )

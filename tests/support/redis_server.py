@@ -1,6 +1,7 @@
 """The tests' Redis: TEST_REDIS_URL, else database 13 of a local server, else a
 private server started for the session. Tests only ever FLUSHDB their own
-database, never FLUSHALL."""
+database, never FLUSHALL. Under pytest-xdist each worker takes a database of
+its own, counting down from that one (gw0 -> 13, gw1 -> 12, ...)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from redis import Redis
 
@@ -18,16 +20,31 @@ from tests.support.processes import free_port
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
+def worker_index() -> int:
+    """0 outside pytest-xdist, N in its worker gwN."""
+    return int((os.environ.get("PYTEST_XDIST_WORKER") or "gw0").removeprefix("gw"))
+
+
+def worker_database(url: str) -> str:
+    """`url` with this worker's database number: two workers that FLUSHDB the same
+    database would wipe each other's queues mid-test."""
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) - worker_index()
+    if database < 0:
+        raise RuntimeError(f"no Redis database left below {url} for xdist worker {worker_index()}")
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
 @contextmanager
 def test_redis_url(workdir: Path) -> Iterator[str]:
-    url = os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
+    url = worker_database(os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL))
     if answers(url):
         yield url
         return
     port = free_port()
     process: subprocess.Popen = start_redis(port, workdir, workdir / "redis.log")
     try:
-        yield f"redis://127.0.0.1:{port}/13"
+        yield worker_database(f"redis://127.0.0.1:{port}/13")
     finally:
         process.terminate()
         process.wait(timeout=10)
