@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     port: int = Field(3000, ge=1, le=65535, description="Web port: dashboard and API.")
 
     retention_days: float = Field(7, gt=0, description="Runs and attempts older than this go.")
+    retention_days_failed: float = Field(
+        30, gt=0, description="Failed runs and their attempts older than this go."
+    )
     audit_retention_days: float = Field(
         365, gt=0, description="Audit log events older than this go."
     )

@@ -1,5 +1,5 @@
-"""Delete runs and attempts, and audit events, older than their retention periods,
-in small batches.
+"""Delete runs and attempts (failed runs kept longer), and audit events, older
+than their retention periods, in small batches.
 
 Each batch is its own short transaction, so the ticker and the workers are
 never held up by one long delete.
@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, delete, select
 
 from hookboard.domain.firing import IN_FLIGHT
-from hookboard.models import Attempt, AuditEvent, Run
+from hookboard.models import Attempt, AuditEvent, Run, RunStatus
 
 runs = Run.__table__
 attempts = Attempt.__table__
@@ -22,26 +22,39 @@ BATCH_SIZE = 1000
 MAX_BATCHES_PER_CALL = 200
 
 
-def purge_expired(engine: Engine, retention: timedelta, now: datetime | None = None) -> int:
-    """Delete finished runs created before now - retention; returns how many."""
-    cutoff = (now or datetime.now(UTC)) - retention
+def purge_expired(
+    engine: Engine,
+    retention: timedelta,
+    now: datetime | None = None,
+    *,
+    failed_retention: timedelta | None = None,
+) -> int:
+    """Delete finished runs created before now - retention, failed ones before
+    now - failed_retention (RETENTION_DAYS_FAILED: a failure is what someone comes
+    back to look at; default: the same as the others); returns how many."""
+    now = now or datetime.now(UTC)
+    failed_retention = failed_retention or retention
+    kept_apart = (*IN_FLIGHT, RunStatus.failed)
+    finished = (runs.c.created_at < now - retention, runs.c.status.not_in(kept_apart))
+    failed = (runs.c.created_at < now - failed_retention, runs.c.status == RunStatus.failed)
+    return _purge(engine, finished) + _purge(engine, failed)
+
+
+def _purge(engine: Engine, conditions: tuple) -> int:
     deleted = 0
     for _ in range(MAX_BATCHES_PER_CALL):
-        count = _purge_batch(engine, cutoff)
+        count = _purge_batch(engine, conditions)
         deleted += count
         if count < BATCH_SIZE:
             break
     return deleted
 
 
-def _purge_batch(engine: Engine, cutoff: datetime) -> int:
+def _purge_batch(engine: Engine, conditions: tuple) -> int:
     with engine.begin() as connection:
         ids = list(
             connection.execute(
-                select(runs.c.id)
-                .where(runs.c.created_at < cutoff, runs.c.status.not_in(IN_FLIGHT))
-                .order_by(runs.c.created_at)
-                .limit(BATCH_SIZE)
+                select(runs.c.id).where(*conditions).order_by(runs.c.created_at).limit(BATCH_SIZE)
             ).scalars()
         )
         if ids:

@@ -145,7 +145,11 @@ class Ticker:
                 self._count(recovered=len(stale))
         if clock >= self._next_retention:
             self._next_retention = clock + RETENTION_INTERVAL_SECONDS
-            purged = purge_expired(self.engine, timedelta(days=self.settings.retention_days))
+            purged = purge_expired(
+                self.engine,
+                timedelta(days=self.settings.retention_days),
+                failed_retention=timedelta(days=self.settings.retention_days_failed),
+            )
             if purged:
                 log.info("retention: deleted %d old runs", purged)
             days = timedelta(days=self.settings.audit_retention_days)

@@ -42,6 +42,27 @@ def count(engine, model):
         return session.exec(select(func.count()).select_from(model)).one()
 
 
+def test_failed_runs_are_kept_for_their_own_longer_period(engine, monkeypatch):
+    monkeypatch.setattr(retention, "BATCH_SIZE", 3)
+    workspace_id = make_workspace(engine)
+    schedule_id = make_schedule(engine, workspace_id, kind="interval", every=1, unit="hours")
+    add_runs(engine, schedule_id, workspace_id, 4, NOW - timedelta(days=8))
+    add_runs(engine, schedule_id, workspace_id, 5, NOW - timedelta(days=8), status="failed")
+    add_runs(engine, schedule_id, workspace_id, 7, NOW - timedelta(days=31), status="failed")
+
+    deleted = retention.purge_expired(
+        engine, timedelta(days=7), now=NOW, failed_retention=timedelta(days=30)
+    )
+
+    assert deleted == 4 + 7  # the old successes, and the failures past 30 days
+    with Session(engine) as session:
+        kept = session.exec(select(Run.status, func.count()).group_by(Run.status)).all()
+    assert dict(kept) == {"failed": 5}
+    assert count(engine, Attempt) == 5
+    # Without a period of their own, failed runs go with the others.
+    assert retention.purge_expired(engine, timedelta(days=7), now=NOW) == 5
+
+
 def test_old_finished_runs_and_their_attempts_go_in_batches(engine, monkeypatch):
     monkeypatch.setattr(retention, "BATCH_SIZE", 7)
     workspace_id = make_workspace(engine)
